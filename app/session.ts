@@ -15,6 +15,7 @@ import type { ConnectionMode } from './ui/hud';
 
 export const WEBRTC_TIMEOUT_MS = 4000;
 const MAX_RETRIES = 8;
+const SILENCE_MS = 5000;
 
 export interface SessionPlayer {
   id: string;
@@ -65,6 +66,8 @@ export class Session {
   private retryTimer: ReturnType<typeof setTimeout> | null = null;
   joinStarted = performance.now();
   firstSnapshotAt: number | null = null;
+  private lastSnapshotAt = 0;
+  private watchdog: ReturnType<typeof setInterval>;
 
   constructor(
     readonly code: string,
@@ -73,6 +76,13 @@ export class Session {
     private readonly ui: SessionListener,
   ) {
     if (role.kind !== 'player') storage()?.setItem(hostTokenKey(code), role.room.hostToken);
+    // A link can die silently (a WebRTC peer whose host vanished): no snapshot for a while
+    // means the connection is lost.
+    this.watchdog = setInterval(() => {
+      if (this.conn && this.client && this.playerId && this.connectionMode !== 'host' && performance.now() - this.lastSnapshotAt > SILENCE_MS) {
+        this.conn.close(4000, `no data from the room for ${SILENCE_MS / 1000} s`);
+      }
+    }, 1000);
   }
 
   get hostToken(): string | undefined {
@@ -173,6 +183,7 @@ export class Session {
       welcome: (w) => {
         this.retries = 0;
         this.everConnected = true;
+        this.lastSnapshotAt = performance.now();
         this.playerId = w.playerId;
         this.isHost = w.isHost;
         this.mode = w.mode;
@@ -184,6 +195,7 @@ export class Session {
         this.ui.changed();
       },
       snapshot: () => {
+        this.lastSnapshotAt = performance.now();
         if (this.firstSnapshotAt === null) this.firstSnapshotAt = performance.now();
       },
       roster: (r) => {
@@ -312,6 +324,7 @@ export class Session {
 
   leave(): void {
     this.ended = true;
+    clearInterval(this.watchdog);
     this.client?.leave();
     this.conn?.close(1000, 'left');
     this.host?.stop();

@@ -99,13 +99,13 @@ export class GameView {
   private sampleGraph(): void {
     const s = this.session;
     const now = performance.now();
-    const bytes = s.bytes + (s.telemetry()?.hostLinkBytes ?? 0);
-    const dt = (now - this.lastSampleAt) / 1000;
-    const kbps = Math.max(0, (s.bytes - this.lastBytes) / 1024 / Math.max(0.001, dt)) + (s.telemetry()?.hostLinkBytes ?? 0) / 1024 / 0.5;
-    void bytes;
-    this.lastBytes = s.bytes;
-    this.lastSampleAt = now;
+    const dt = Math.max(0.001, (now - this.lastSampleAt) / 1000);
+    const cur = s.bytes;
     const t = s.telemetry();
+    // Own connection, plus (on the host) the host link's traffic in the worker's 500 ms window.
+    const kbps = Math.max(0, cur - this.lastBytes) / 1024 / dt + (t ? t.hostLinkBytes / 1024 / 0.5 : 0);
+    this.lastBytes = cur;
+    this.lastSampleAt = now;
     this.hud.sample({ tickMs: t ? t.tickMs : null, luaMs: t ? t.luaMs : null, kbps });
   }
 

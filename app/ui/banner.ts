@@ -21,7 +21,8 @@ export class Banner {
         return b;
       }),
     );
-    this.el.replaceChildren(h('span', { class: 'text' }, text), actions.length ? this.actionsEl : null);
+    this.el.replaceChildren(h("span", { class: "text" }, text));
+    if (actions.length) this.el.append(this.actionsEl);
   }
 
   clear(): void {
