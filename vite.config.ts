@@ -9,7 +9,7 @@ import { defineConfig, type Plugin } from 'vite';
  * which hot-reloads the rules of the running room (Simulation.loadScript).
  */
 function luaHotReload(): Plugin {
-  const dir = path.resolve(path.dirname(fileURLToPath(import.meta.url)), 'lua_scripts');
+  const dir = path.resolve(here, 'lua_scripts');
   return {
     name: 'lua-hot-reload',
     apply: 'serve',
@@ -23,10 +23,19 @@ function luaHotReload(): Plugin {
 }
 
 // The client lives in app/ (index.html there); the build goes to dist/, which host-server serves.
+const here = path.dirname(fileURLToPath(import.meta.url));
+
 export default defineConfig({
   root: 'app',
   publicDir: false,
   plugins: [luaHotReload()],
+  resolve: {
+    // Node-only dependencies of fengari (used only when `process` exists): keep them out.
+    alias: [
+      { find: /^readline-sync$/, replacement: path.join(here, 'app/shims/node-only.ts') },
+      { find: /^tmp$/, replacement: path.join(here, 'app/shims/node-only.ts') },
+    ],
+  },
   build: {
     outDir: '../dist',
     emptyOutDir: true,
