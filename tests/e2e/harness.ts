@@ -30,6 +30,8 @@ export interface Player {
   browser: Browser;
   page: Page;
   logs: string[];
+  /** URLs this player's browser requested (page and workers). */
+  requests: string[];
 }
 
 /**
@@ -47,12 +49,14 @@ export async function launchPlayer(name: string, opts: { webrtc?: boolean } = {}
   });
   const page = await context.newPage();
   const logs: string[] = [];
+  const requests: string[] = [];
+  context.on('request', (r) => requests.push(r.url()));
   page.on('console', (m) => {
     logs.push(`[${m.type()}] ${m.text()}`);
     if (logs.length > 500) logs.shift();
   });
   page.on('pageerror', (e) => logs.push(`[pageerror] ${e.message}`));
-  return { name, browser, page, logs };
+  return { name, browser, page, logs, requests };
 }
 
 export interface GameState {
