@@ -1,20 +1,21 @@
 /**
  * Snapshot quantization and delta encoding (binary layout documented in docs/PROTOCOL.md).
  *
- * - Positions and sizes are quantized to 1/8 unit, velocities to 1/8 unit per second; all values
+ * - Positions and sizes are quantized to 1/8 unit, velocities to 1/2 unit per second; all values
  *   are written as (zigzag) LEB128 varints.
  * - A full snapshot lists every entity as an "added" record.
  * - A delta snapshot is relative to a baseline the client acknowledged: removed ids, added (or
  *   replaced) entities, and per-entity updates with a field mask. Positions in updates are the
  *   residual against a dead-reckoned prediction from the baseline
- *   (x_pred = x_base + trunc(vx_base * dticks / 60)), so steady movement costs one byte per axis.
+ *   (x_pred = x_base + trunc(vx_base * dticks * 4 / 60), in quantized units), so steady movement
+ *   costs one byte per axis. An update record starts with one varint (idDelta << 4 | mask).
  * - Unchanged entities (walls, resting coins) cost nothing in a delta.
  */
 import { ENTITY_KINDS, type EntityKind, type EntityView } from '../sim/types';
 import { BinaryError, ByteReader, ByteWriter } from '../protocol/bytes';
 
 export const POS_SCALE = 8; // 1/8 unit
-export const VEL_SCALE = 8; // 1/8 unit per second
+export const VEL_SCALE = 2; // 1/2 unit per second
 export const SIZE_SCALE = 8; // 1/8 unit
 export const TICK_HZ = 60;
 
@@ -75,13 +76,13 @@ export function quantizeEntity(e: EntityView): QEntity {
   return {
     id: e.id,
     kind,
-    x: Math.round(e.x * POS_SCALE),
-    y: Math.round(e.y * POS_SCALE),
-    vx: Math.round(e.vx * VEL_SCALE),
-    vy: Math.round(e.vy * VEL_SCALE),
-    r: Math.max(0, Math.round(e.r * SIZE_SCALE)),
-    h: Math.max(0, Math.round(e.h * SIZE_SCALE)),
-    flags: e.flags >>> 0,
+    x: q(e.x, POS_SCALE),
+    y: q(e.y, POS_SCALE),
+    vx: q(e.vx, VEL_SCALE),
+    vy: q(e.vy, VEL_SCALE),
+    r: Math.max(0, q(e.r, SIZE_SCALE)),
+    h: Math.max(0, q(e.h, SIZE_SCALE)),
+    flags: Number.isFinite(e.flags) ? e.flags >>> 0 : 0,
     variant: e.variant ?? '',
     owner: e.owner ?? '',
   };
@@ -114,8 +115,14 @@ export function dequantizeEntity(q: QEntity): EntityView {
   return v;
 }
 
+/** Dead reckoning in quantized units: velocity (1/VEL_SCALE unit/s) over dticks ticks at 60 Hz. */
 export function predictPos(base: number, vel: number, dticks: number): number {
-  return base + Math.trunc((vel * dticks) / TICK_HZ);
+  return base + Math.trunc((vel * dticks * POS_SCALE) / (VEL_SCALE * TICK_HZ));
+}
+
+/** Math.round without negative zero; a non-finite value (a simulation bug) becomes 0. */
+function q(v: number, scale: number): number {
+  return Number.isFinite(v) ? Math.round(v * scale) + 0 : 0;
 }
 
 function writeFull(w: ByteWriter, e: QEntity, prevId: number): void {
@@ -222,9 +229,8 @@ export function writeSnapshotBody(
   w.uvar(updated.length);
   prev = -1;
   for (const { e, b, mask } of updated) {
-    w.uvar(e.id - prev - 1);
+    w.uvar((e.id - prev - 1) * 16 + mask);
     prev = e.id;
-    w.u8(mask);
     if (mask & UpdateMask.Pos) w.svar(e.x - predictPos(b.x, b.vx, dt)).svar(e.y - predictPos(b.y, b.vy, dt));
     if (mask & UpdateMask.Vel) w.svar(e.vx - b.vx).svar(e.vy - b.vy);
     if (mask & UpdateMask.Flags) w.uvar(e.flags);
@@ -252,14 +258,15 @@ export function readSnapshotBody(r: ByteReader): { removed: number[]; added: QEn
     prev = e.id;
   }
   const nUpdated = r.uvar();
-  if (nUpdated > MAX_ENTITIES_PER_SNAPSHOT || nUpdated * 2 > r.remaining) throw new BinaryError('bad updated count');
+  if (nUpdated > MAX_ENTITIES_PER_SNAPSHOT || nUpdated > r.remaining) throw new BinaryError('bad updated count');
   const updated: QUpdate[] = [];
   prev = -1;
   for (let k = 0; k < nUpdated; k++) {
-    const id = prev + 1 + r.uvar();
+    const head = r.uvar();
+    const mask = head % 16;
+    const id = prev + 1 + (head - mask) / 16;
     prev = id;
-    const mask = r.u8();
-    if (mask === 0 || mask > 15) throw new BinaryError(`bad update mask ${mask}`);
+    if (mask === 0) throw new BinaryError('update without fields');
     const u: QUpdate = { id, mask, ex: 0, ey: 0, dvx: 0, dvy: 0, flags: 0, r: 0, h: 0 };
     if (mask & UpdateMask.Pos) {
       u.ex = r.svar();
