@@ -56,6 +56,8 @@ export const InputSchema = z.object({
   dy: axis,
   /** piggybacked snapshot ack */
   ack: seqNum.optional(),
+  /** legacy: if present it must be the connection's own id */
+  player_id: playerId.optional(),
 });
 
 /** Extra fields of a legacy action: primitives only. */
