@@ -1,6 +1,7 @@
 /**
  * Entry: the lobby at `/`, a direct join at `/r/CODE`. Query options: `?fps=N` caps the frame
- * rate (tests), `?name=X` sets the player name for a join link.
+ * rate (tests), `?name=X` sets the player name for a join link, `?renderer=webgl|canvas`
+ * overrides the automatic renderer choice.
  */
 import { createRoom, GameError, normalizeCode, type RoomCreated } from './api';
 import { Lobby, cleanName, saveName, savedName } from './lobby';
@@ -9,6 +10,7 @@ import { GameView } from './view';
 
 const params = new URLSearchParams(location.search);
 const FPS = Math.max(5, Math.min(120, Number(params.get('fps')) || 60));
+const RENDERER = ((r) => (r === 'webgl' || r === 'canvas' ? r : 'auto'))(params.get('renderer'));
 const root = document.getElementById('app')!;
 
 let session: Session | null = null;
@@ -26,6 +28,7 @@ interface GameState {
   connectionMode: string;
   lastError: { code: string; message: string } | null;
   fps: number;
+  renderer: string;
   joinMs: number | null;
   webrtcNote: string;
 }
@@ -35,7 +38,7 @@ interface GameState {
   state(): GameState {
     const s = session;
     if (!s) {
-      return { tick: 0, mode: '', roomCode: null, playerId: null, isHost: false, players: [], connectionMode: 'lobby', lastError: lobbyError, fps: 0, joinMs: null, webrtcNote: '' };
+      return { tick: 0, mode: '', roomCode: null, playerId: null, isHost: false, players: [], connectionMode: 'lobby', lastError: lobbyError, fps: 0, renderer: '', joinMs: null, webrtcNote: '' };
     }
     const pos = new Map<string, { x: number; y: number }>();
     for (const e of s.authoritative()) if (e.kind === 'player' && e.owner) pos.set(e.owner, { x: e.x, y: e.y });
@@ -49,6 +52,7 @@ interface GameState {
       connectionMode: s.connectionMode,
       lastError: s.lastError,
       fps: view?.renderer?.fps ?? 0,
+      renderer: view?.renderer?.app.renderer.name ?? '',
       joinMs: view?.firstFrameWithPlayerAt != null ? view.firstFrameWithPlayerAt - s.joinStarted : null,
       webrtcNote: s.webrtcNote,
     };
@@ -89,6 +93,7 @@ async function startSession(code: string, name: string, role: Role, share: boole
   const s = new Session(code, name, role, {
     changed: () => v?.refresh(),
     problem: (p) => {
+      if (v?.fatal) return;
       if (!p) v?.banner.clear();
       else if (p.final) v?.banner.show(p.text, 'error', [{ label: 'Back to lobby', testid: 'back-to-lobby', run: () => goLobby() }, ...(p.code === 'connection_lost' || p.code === 'host_left' ? [{ label: 'Retry', testid: 'retry', run: () => s.retryNow() }] : [])]);
       else v?.banner.show(p.text, 'info');
@@ -97,7 +102,7 @@ async function startSession(code: string, name: string, role: Role, share: boole
     modResult: (r) => v?.modResult(r),
   });
   session = s;
-  v = new GameView(root, s, FPS, share);
+  v = new GameView(root, s, FPS, share, RENDERER);
   view = v;
   await v.init();
   await s.start();

@@ -5,7 +5,7 @@ import { ShareCard } from './ui/share';
 import { Banner } from './ui/banner';
 import { h } from './ui/dom';
 import { InputController } from './input';
-import { Renderer } from './render/renderer';
+import { Renderer, type RendererChoice } from './render/renderer';
 import type { Session } from './session';
 
 export class GameView {
@@ -22,12 +22,15 @@ export class GameView {
   private lastSampleAt = performance.now();
   private timers: ReturnType<typeof setInterval>[] = [];
   firstFrameWithPlayerAt: number | null = null;
+  /** A problem that no reconnect can fix (shown instead of transient ones). */
+  fatal = '';
 
   constructor(
     root: HTMLElement,
     private readonly session: Session,
     private readonly fps: number,
     showShare: boolean,
+    private readonly rendererChoice: RendererChoice = 'auto',
   ) {
     this.el.append(this.stage, this.messages);
     root.replaceChildren(this.el);
@@ -45,9 +48,10 @@ export class GameView {
 
   async init(): Promise<void> {
     try {
-      this.renderer = await Renderer.create(this.stage, this.fps);
+      this.renderer = await Renderer.create(this.stage, this.fps, this.rendererChoice);
     } catch (e) {
-      this.banner.show(`Your browser cannot draw the game (WebGL/canvas unavailable): ${(e as Error).message}`);
+      this.fatal = `Your browser cannot draw the game: ${(e as Error).message}`;
+      this.banner.show(this.fatal);
       return;
     }
     this.renderer.onFrame(() => this.drawFrame());
@@ -90,6 +94,7 @@ export class GameView {
       ownId: s.playerId ?? undefined,
       players: s.players,
       fps: this.renderer?.fps ?? 0,
+      renderer: this.renderer?.app.renderer.name,
       ping: s.ping,
       tick: s.tick,
     });

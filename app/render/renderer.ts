@@ -3,11 +3,35 @@
  * predicted own player) and nothing else: it reads snapshots only, never the simulation.
  * One Graphics per entity, rebuilt only when its look changes; a camera follows the own player.
  */
+// The page's CSP has no 'unsafe-eval': Pixi's eval-free shader/uniform code paths.
+import 'pixi.js/unsafe-eval';
 import { Application, Container, Graphics, Text } from 'pixi.js';
 import type { EntityView } from '../../core/sim/types';
 import { playerColor } from './colors';
 
 export const BACKGROUND = 0x10131a;
+
+export type RendererChoice = 'auto' | 'webgl' | 'canvas';
+
+/**
+ * True when WebGL is implemented in software (SwiftShader, llvmpipe: VMs, blocklisted GPUs,
+ * headless test browsers). There every WebGL frame costs the main thread 60-150 ms of readback
+ * (measured: 10 fps and long tasks at a 20 fps cap), while Pixi's Canvas 2D renderer draws
+ * this scene at 60 fps with no long tasks, so 'auto' picks canvas.
+ */
+export function softwareWebGL(): boolean {
+  try {
+    const c = document.createElement('canvas');
+    const gl = (c.getContext('webgl2') ?? c.getContext('webgl')) as WebGLRenderingContext | null;
+    if (!gl) return true;
+    const ext = gl.getExtension('WEBGL_debug_renderer_info');
+    const name = String(ext ? gl.getParameter(ext.UNMASKED_RENDERER_WEBGL) : gl.getParameter(gl.RENDERER));
+    gl.getExtension('WEBGL_lose_context')?.loseContext();
+    return /swiftshader|llvmpipe|software|softpipe/i.test(name);
+  } catch {
+    return true;
+  }
+}
 
 const FLAG_IT = 1;
 const FLAG_BOOST = 2;
@@ -44,18 +68,20 @@ export class Renderer {
     app.stage.addChild(this.world);
   }
 
-  static async create(parent: HTMLElement, maxFps: number): Promise<Renderer> {
+  static async create(parent: HTMLElement, maxFps: number, choice: RendererChoice = 'auto'): Promise<Renderer> {
     const app = new Application();
+    const preference = choice === 'auto' ? (softwareWebGL() ? 'canvas' : 'webgl') : choice;
     await app.init({
       resizeTo: parent,
       background: BACKGROUND,
       antialias: false,
-      preference: 'webgl',
+      preference,
       autoDensity: true,
       resolution: Math.min(window.devicePixelRatio || 1, 2),
     });
     app.ticker.maxFPS = maxFps;
     app.canvas.dataset.testid = 'game-canvas';
+    app.canvas.dataset.renderer = app.renderer.name;
     parent.appendChild(app.canvas);
     return new Renderer(app);
   }

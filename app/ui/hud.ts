@@ -24,6 +24,7 @@ export interface HudState {
   ownId?: string;
   players: HudPlayer[];
   fps: number;
+  renderer?: string;
   ping: number;
   tick: number;
 }
@@ -119,7 +120,7 @@ export class Hud {
     this.mode.textContent = s.mode;
     this.conn.textContent = MODE_TEXT[s.connectionMode];
     this.conn.dataset.mode = s.connectionMode;
-    this.fps.textContent = `${Math.round(s.fps)} fps`;
+    this.fps.textContent = `${Math.round(s.fps)} fps${s.renderer ? ` (${s.renderer})` : ''}`;
     this.ping.textContent = s.connectionMode === 'host' ? 'local' : `${Math.round(s.ping)} ms`;
     const sorted = [...s.players].sort((a, b) => b.score - a.score || (a.id < b.id ? -1 : 1));
     const key = JSON.stringify(sorted.map((p) => [p.id, p.name, p.score, Math.round(p.ping), p.connected])) + s.ownId;

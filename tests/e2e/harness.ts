@@ -69,6 +69,7 @@ export interface GameState {
   connectionMode: string;
   lastError: { code: string; message: string } | null;
   fps: number;
+  renderer: string;
   joinMs: number | null;
   webrtcNote: string;
 }
@@ -77,21 +78,24 @@ export function state(p: Player): Promise<GameState> {
   return p.page.evaluate(() => (window as unknown as { __game: { state(): GameState } }).__game.state());
 }
 
-/** Wait until a predicate over the page's game state holds (evaluated in the page). */
-export async function waitState(p: Player, pred: string, timeout = 15_000, arg?: unknown): Promise<void> {
-  try {
-    await p.page.waitForFunction(
-      ({ pred, arg }) => {
-        const s = (window as unknown as { __game: { state(): unknown } }).__game.state();
-        return new Function('s', 'arg', `return (${pred});`)(s, arg) as boolean;
-      },
-      { pred, arg },
-      { timeout, polling: 20 },
-    );
-  } catch (e) {
-    const s = await state(p).catch(() => null);
-    throw new Error(`${p.name}: timed out waiting for ${pred}\nstate: ${JSON.stringify(s)}\nlogs:\n${p.logs.slice(-25).join('\n')}\n${(e as Error).message}`);
+/**
+ * Wait until a predicate over the page's game state holds. The state is polled from Node (the
+ * app's CSP forbids eval in the page, which Playwright's waitForFunction would need).
+ */
+export async function waitState(p: Player, pred: (s: GameState) => boolean, timeout = 15_000, what = pred.toString()): Promise<GameState> {
+  const end = Date.now() + timeout;
+  let last: GameState | null = null;
+  for (;;) {
+    try {
+      last = await state(p);
+      if (pred(last)) return last;
+    } catch {
+      // page navigating: try again
+    }
+    if (Date.now() > end) break;
+    await new Promise((r) => setTimeout(r, 15));
   }
+  throw new Error(`${p.name}: timed out after ${timeout} ms waiting for ${what}\nstate: ${JSON.stringify(last)}\nlogs:\n${p.logs.slice(-25).join('\n')}`);
 }
 
 export async function createRoom(p: Player, opts: { serverHosted?: boolean } = {}): Promise<string> {
@@ -100,7 +104,7 @@ export async function createRoom(p: Player, opts: { serverHosted?: boolean } = {
   if (opts.serverHosted) await p.page.getByTestId('server-hosted').check();
   await p.page.getByTestId('create-room').click();
   await expect(p.page.getByTestId('room-code')).not.toBeEmpty({ timeout: 15_000 });
-  await waitState(p, 's.playerId !== null && s.players.length >= 1');
+  await waitState(p, (s) => s.playerId !== null && s.players.length >= 1);
   return (await p.page.getByTestId('room-code').textContent())!.trim();
 }
 
@@ -109,13 +113,13 @@ export async function joinByCode(p: Player, code: string): Promise<void> {
   await p.page.getByTestId('player-name').fill(p.name);
   await p.page.getByTestId('join-code').fill(code);
   await p.page.getByTestId('join-room').click();
-  await waitState(p, 's.playerId !== null');
+  await waitState(p, (s) => s.playerId !== null);
 }
 
 export async function joinByLink(p: Player, code: string): Promise<number> {
   const t0 = Date.now();
   await p.page.goto(`${BASE}/r/${code}?fps=${FPS}&name=${encodeURIComponent(p.name)}`);
-  await p.page.waitForSelector('[data-testid="game"][data-ready="1"]', { timeout: 15_000 });
+  await waitState(p, (s) => s.joinMs !== null, 15_000, 'the game to show the own player');
   return Date.now() - t0;
 }
 
