@@ -29,6 +29,7 @@ interface GameState {
   lastError: { code: string; message: string } | null;
   fps: number;
   renderer: string;
+  arena: { width: number; height: number };
   joinMs: number | null;
   webrtcNote: string;
 }
@@ -38,7 +39,7 @@ interface GameState {
   state(): GameState {
     const s = session;
     if (!s) {
-      return { tick: 0, mode: '', roomCode: null, playerId: null, isHost: false, players: [], connectionMode: 'lobby', lastError: lobbyError, fps: 0, renderer: '', joinMs: null, webrtcNote: '' };
+      return { tick: 0, mode: '', roomCode: null, playerId: null, isHost: false, players: [], connectionMode: 'lobby', lastError: lobbyError, fps: 0, renderer: '', arena: { width: 0, height: 0 }, joinMs: null, webrtcNote: '' };
     }
     const pos = new Map<string, { x: number; y: number }>();
     for (const e of s.authoritative()) if (e.kind === 'player' && e.owner) pos.set(e.owner, { x: e.x, y: e.y });
@@ -53,6 +54,7 @@ interface GameState {
       lastError: s.lastError,
       fps: view?.renderer?.fps ?? 0,
       renderer: view?.renderer?.app.renderer.name ?? '',
+      arena: { ...s.arena },
       joinMs: view?.firstFrameWithPlayerAt != null ? view.firstFrameWithPlayerAt - s.joinStarted : null,
       webrtcNote: s.webrtcNote,
     };

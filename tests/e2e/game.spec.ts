@@ -72,42 +72,45 @@ test('three players join (code, link, relay); all four browsers show four player
   expect(names).toEqual(['Alice', 'Bob', 'Carol', 'Hosty']);
 });
 
-/** Resolves with the page's Date.now() when player `id` has moved more than 3 units in x. */
-function watchMove(p: Player, id: string, x0: number): Promise<number> {
+/** Resolves with the page's Date.now() when player `id` has moved more than 3 units. */
+function watchMove(p: Player, id: string, x0: number, y0: number): Promise<number> {
   return p.page.evaluate(
-    ({ id, x0 }) =>
+    ({ id, x0, y0 }) =>
       new Promise<number>((resolve, reject) => {
-        const g = (window as unknown as { __game: { state(): { players: { id: string; x: number }[] } } }).__game;
+        const g = (window as unknown as { __game: { state(): { players: { id: string; x: number; y: number }[] } } }).__game;
         const t0 = Date.now();
         const iv = setInterval(() => {
           const q = g.state().players.find((q) => q.id === id);
-          if (q && Math.abs(q.x - x0) > 3) {
+          if (q && Math.hypot(q.x - x0, q.y - y0) > 3) {
             clearInterval(iv);
             resolve(Date.now());
           } else if (Date.now() - t0 > 5000) {
             clearInterval(iv);
-            reject(new Error(`no move of ${id} seen within 5 s`));
+            reject(new Error(`no move of ${id} from (${x0}, ${y0}) seen within 5 s: now at (${q?.x}, ${q?.y})`));
           }
         }, 4);
       }),
-    { id, x0 },
+    { id, x0, y0 },
   );
 }
 
 test('a move is seen by every browser within 500 ms', async () => {
   for (const mover of [alice, carol]) {
-    const id = (await state(mover)).playerId!;
+    const ms0 = await state(mover);
+    const id = ms0.playerId!;
+    const me = ms0.players.find((q) => q.id === id)!;
+    // Head for the open middle of the arena.
+    const key = Math.abs(me.x - ms0.arena.width / 2) > Math.abs(me.y - ms0.arena.height / 2) ? (me.x < ms0.arena.width / 2 ? 'ArrowRight' : 'ArrowLeft') : me.y < ms0.arena.height / 2 ? 'ArrowDown' : 'ArrowUp';
     const before = await Promise.all(everyone().map(async (p) => (await state(p)).players.find((q) => q.id === id)!));
-    const watchers = everyone().map((p, i) => watchMove(p, id, before[i].x));
+    const watchers = everyone().map((p, i) => watchMove(p, id, before[i].x, before[i].y));
     // Key press time, taken in the mover's page (all browsers share this machine's clock).
     await mover.page.evaluate(() => {
       const w = window as unknown as { __pressed: Promise<number> };
       w.__pressed = new Promise<number>((r) => window.addEventListener('keydown', () => r(Date.now()), { once: true, capture: true }));
     });
-    await mover.page.keyboard.down('ArrowRight');
+    await mover.page.keyboard.down(key);
     const t0 = await mover.page.evaluate(() => (window as unknown as { __pressed: Promise<number> }).__pressed);
-    const seen = (await Promise.all(watchers)).map((t) => t - t0);
-    await mover.page.keyboard.up('ArrowRight');
+    const seen = (await Promise.all(watchers).finally(() => mover.page.keyboard.up(key))).map((t) => t - t0);
     console.log(`[e2e] ${mover.name}'s move (${mover === carol ? 'relay' : 'WebRTC'}) seen by host, Alice, Bob, Carol after: ${seen.join(', ')} ms`);
     for (const ms of seen) expect(ms).toBeLessThan(500);
   }

@@ -70,6 +70,7 @@ export interface GameState {
   lastError: { code: string; message: string } | null;
   fps: number;
   renderer: string;
+  arena: { width: number; height: number };
   joinMs: number | null;
   webrtcNote: string;
 }
