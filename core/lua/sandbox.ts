@@ -90,7 +90,7 @@ export class LuaSandbox {
   loading = false;
   private closed = false;
   private readonly arDepth: unknown;
-  private readonly hook: (L: LuaState, ar: unknown) => void;
+  private readonly hook: (L: LuaState, ar: any) => void; // eslint-disable-line
 
   constructor(opts: SandboxOptions) {
     this.budget = { ...DEFAULT_BUDGET, ...(opts.budget ?? {}) };
@@ -111,7 +111,7 @@ export class LuaSandbox {
       return 1;
     });
 
-    this.hook = (L2: LuaState, ar: unknown) => this.onHook(L2, ar);
+    this.hook = (L2: LuaState, ar: any) => this.onHook(L2, ar); // eslint-disable-line
 
     const log = opts.log ?? (() => {});
     const logf: LuaCFunction = (L2) => {
