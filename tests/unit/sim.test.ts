@@ -208,12 +208,12 @@ test('power-ups: speed boost, shield and magnet are picked up through sensor eve
   sim.action('player_1', { action: 'spawn_here', kind: 'coin', variant: 'silver', ox: 0, oy: -120 });
   sim.step();
   me = entity(sim, p.entityId);
-  const coin = sim.entities().find((e) => e.kind === 'coin' && Math.hypot(e.x - me.x, e.y - (me.y - 120)) < 2)!;
+  const coin = sim.entities().find((e) => e.kind === 'coin' && Math.hypot(e.x - me.x, e.y - (me.y - 120)) < 20)!;
   assert.ok(coin, 'coin placed');
   const scoreBefore = sim.players()[0].score;
   steps(sim, 10);
   const mid = entity(sim, coin.id);
-  assert.ok(Math.hypot(mid.x - me.x, mid.y - me.y) < 120 - 50, 'coin drifts towards the player');
+  assert.ok(Math.hypot(mid.x - me.x, mid.y - me.y) < 120 - 40, 'coin drifts towards the player');
   steps(sim, 20);
   assert.ok(!sim.entities().some((e) => e.id === coin.id), 'coin collected');
   assert.ok(sim.players()[0].score > scoreBefore, 'magnet pulled the coin in');
