@@ -2,7 +2,7 @@
 //! so it is O(n) and its iteration order depends only on positions and body order), and a
 //! coarse grid for static boxes and sensors (rebuilt only when statics change).
 
-/// Uniform grid over the world for dynamic circles. Cell size >= the largest diameter, so
+/// Uniform grid over the world for dynamic circles. Cell size >= the largest diameter (+ the contact margin), so
 /// overlapping circles always sit in the same or adjacent cells (half-neighbourhood scan).
 #[derive(Default)]
 pub struct DynGrid {
@@ -19,7 +19,7 @@ impl DynGrid {
     /// Rebuilds the grid for the dynamic bodies `dyns` (indices into the SoA arrays).
     pub fn build(&mut self, w: f32, h: f32, max_radius: f32, pos: &[f32], dyns: &[u32]) {
         let n = dyns.len();
-        let mut cell = (2.0 * max_radius * 1.0001).max(1.0e-3);
+        let mut cell = (2.0 * max_radius * 1.06).max(1.0e-3);
         let max_cells = (4 * n + 64) as f32;
         let area = w * h;
         if area / (cell * cell) > max_cells {

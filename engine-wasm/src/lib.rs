@@ -4,6 +4,7 @@
 //! `cargo test`, wrapped for JS by the wasm-bindgen layer in `raw` (wasm32 only).
 
 pub mod broadphase;
+pub mod pairs;
 pub mod rng;
 pub mod snapshot;
 pub mod solver;

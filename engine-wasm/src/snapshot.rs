@@ -4,7 +4,7 @@
 //! PRNG (u64 state, u64 inc), u32 next_id, u64 step_count, u32 n, then SoA arrays (ids u32,
 //! kinds u8, tags u32, pos 2n f32, vel 2n f32, size 2n f32, inv_mass f32, restitution f32,
 //! damping f32, pending force 2n f32), contact keys (u32 len + u64s), sensor keys (u32 len +
-//! u64s), last events (u32 len + u32s), and a trailing FNV-1a 64 checksum of everything before.
+//! u64s + jn f32s + jt f32s), last events (u32 len + u32s), and a trailing FNV-1a 64 checksum of everything before.
 //! Floats are stored as raw bits, so a round trip is exact.
 
 use crate::rng::Pcg32;
@@ -13,7 +13,8 @@ use std::collections::BTreeMap;
 
 pub const MAGIC: [u8; 4] = *b"PHYW";
 pub const VERSION: u16 = 1;
-const MAX_EVENTS: usize = 3 * 4 * MAX_BODIES * 8;
+const MAX_KEYS: usize = 64 * MAX_BODIES;
+const MAX_EVENTS: usize = 3 * 2 * MAX_KEYS;
 
 fn fnv1a64(bytes: &[u8]) -> u64 {
     let mut h: u64 = 0xcbf29ce484222325;
@@ -132,11 +133,15 @@ impl World {
         w.f32s(&self.rest);
         w.f32s(&self.damp);
         w.f32s(&self.force);
-        for keys in [&self.contacts_prev, &self.sensors_prev] {
-            w.u32(keys.len() as u32);
-            for &k in keys.iter() {
-                w.u64(k);
-            }
+        w.u32(self.cache_keys.len() as u32);
+        for &k in &self.cache_keys {
+            w.u64(k);
+        }
+        w.f32s(&self.cache_jn);
+        w.f32s(&self.cache_jt);
+        w.u32(self.sensors_prev.len() as u32);
+        for &k in &self.sensors_prev {
+            w.u64(k);
         }
         w.u32(self.events.len() as u32);
         w.u32s(&self.events);
@@ -256,20 +261,33 @@ impl World {
             }
         }
         w.index = index;
-        for which in 0..2 {
-            let m = r.len(4 * MAX_BODIES * 8, "key")?;
-            if r_bytes.len() - r.at < m * 8 {
-                return bad("truncated key list");
+        let m = r.len(MAX_KEYS, "contact")?;
+        if r_bytes.len() - r.at < m * 16 {
+            return bad("truncated contact cache");
+        }
+        w.cache_keys = (0..m).map(|_| r.u64()).collect::<Result<Vec<u64>>>()?;
+        w.cache_jn = f32s(&mut r, m, "contact impulse")?;
+        w.cache_jt = f32s(&mut r, m, "contact impulse")?;
+        w.cache_table.reset(m);
+        for (j, &k) in w.cache_keys.iter().enumerate() {
+            if !w.cache_table.insert(k, j as u32) {
+                return bad("duplicate contact key");
             }
-            let keys = (0..m).map(|_| r.u64()).collect::<Result<Vec<u64>>>()?;
-            if keys.windows(2).any(|p| p[0] >= p[1]) {
-                return bad("contact/sensor keys are not strictly sorted");
+            if (k >> 32) as u32 >= (k as u32) || (k >> 32) as u32 >= w.next_id {
+                return bad("malformed contact key");
             }
-            if which == 0 {
-                w.contacts_prev = keys;
-            } else {
-                w.sensors_prev = keys;
-            }
+        }
+        if w.cache_jn.iter().any(|&j| j < 0.0) {
+            return bad("negative contact impulse");
+        }
+        w.cache_table_dirty = false;
+        let m = r.len(MAX_KEYS, "sensor overlap")?;
+        if r_bytes.len() - r.at < m * 8 {
+            return bad("truncated sensor overlap list");
+        }
+        w.sensors_prev = (0..m).map(|_| r.u64()).collect::<Result<Vec<u64>>>()?;
+        if w.sensors_prev.windows(2).any(|p| p[0] >= p[1]) {
+            return bad("sensor overlap keys are not strictly sorted");
         }
         let m = r.len(MAX_EVENTS, "event word")?;
         if m % 3 != 0 || r_bytes.len() - r.at < m * 4 {

@@ -2,6 +2,7 @@
 //! solver (restitution, Coulomb friction) -> integration with swept tests against static boxes
 //! (no tunneling) -> position projection (no energy gain, no jitter) -> events.
 
+use crate::pairs::PairTable;
 use crate::world::*;
 
 const NONE: u32 = u32::MAX;
@@ -12,8 +13,24 @@ const POS_BETA: f32 = 0.5;
 /// allowed overlap as a fraction of the radius (keeps resting contacts alive, no flicker)
 const SLOP_FRAC: f32 = 0.01;
 
+/// contacts are detected (and count as touching for events) up to this fraction of the radii
+/// apart: speculative contacts keep resting piles still and stop fast bodies exactly at contact
+const MARGIN_FRAC: f32 = 0.05;
+
+/// Target normal relative velocity of a contact with gap `gap` (< 0: overlap) and approach `vn`.
+#[inline]
+fn contact_target(vn: f32, gap: f32, e: f32, bounce_threshold: f32, dt: f32) -> f32 {
+    let gap = gap.max(0.0);
+    if vn < -bounce_threshold && vn * dt < -gap {
+        -e * vn // will touch during this step: bounce now
+    } else {
+        -gap / dt // may close the gap, not more
+    }
+}
+
 #[derive(Clone, Copy, Default)]
 pub struct Contact {
+    key: u64,
     a: u32,
     /// body index for circle-circle and circle-box, NONE for the world bounds
     b: u32,
@@ -32,8 +49,12 @@ pub struct Scratch {
     dyns: Vec<u32>,
     statics: Vec<u32>,
     contacts: Vec<Contact>,
-    keys: Vec<u64>,
+    ccd_hits: Vec<u64>,
     sensor_keys: Vec<u64>,
+    new_keys: Vec<u64>,
+    new_jn: Vec<f32>,
+    new_jt: Vec<f32>,
+    table: PairTable,
 }
 
 /// Circle vs box: (nx, ny, penetration) with the normal pointing from the box to the circle.
@@ -66,6 +87,11 @@ pub(crate) fn circle_box(cx: f32, cy: f32, r: f32, bx: f32, by: f32, hx: f32, hy
         return if adx >= hx { Some((dx.signum(), 0.0, r)) } else { Some((0.0, dy.signum(), r)) };
     }
     Some((ex / d, ey / d, r - d))
+}
+
+#[inline]
+fn is_bound_key(k: u64) -> bool {
+    (k as u32) >= BOUND_KEY_BASE
 }
 
 #[inline]
@@ -155,21 +181,24 @@ impl World {
             let vel = &self.vel;
             let im = &self.inv_mass;
             let rest = &self.rest;
+            let ids = &self.ids;
             self.dyn_grid.for_each_candidate(|a, b| {
                 let (ai, bi) = (a as usize, b as usize);
                 let dx = pos[2 * ai] - pos[2 * bi];
                 let dy = pos[2 * ai + 1] - pos[2 * bi + 1];
                 let rs = size[2 * ai] + size[2 * bi];
+                let rm = rs * (1.0 + MARGIN_FRAC);
                 let d2 = dx * dx + dy * dy;
-                if d2 >= rs * rs {
+                if d2 >= rm * rm {
                     return;
                 }
                 let d = d2.sqrt();
                 let (nx, ny) = if d > 0.0 { (dx / d, dy / d) } else { (1.0, 0.0) };
                 let vn = (vel[2 * ai] - vel[2 * bi]) * nx + (vel[2 * ai + 1] - vel[2 * bi + 1]) * ny;
                 let e = rest[ai].max(rest[bi]);
-                let target = if vn < -bounce_threshold { -e * vn } else { 0.0 };
-                contacts.push(Contact { a, b, kind: 0, nx, ny, k_inv: 1.0 / (im[ai] + im[bi]), target, jn: 0.0, jt: 0.0 });
+                let target = contact_target(vn, d - rs, e, bounce_threshold, dt);
+                let key = pair_key(ids[ai], ids[bi]);
+                contacts.push(Contact { key, a, b, kind: 0, nx, ny, k_inv: 1.0 / (im[ai] + im[bi]), target, jn: 0.0, jt: 0.0 });
             });
         }
         for &a in &dyns {
@@ -178,41 +207,77 @@ impl World {
             let (vx, vy) = (self.vel[2 * ai], self.vel[2 * ai + 1]);
             let e = self.rest[ai];
             let k_inv = 1.0 / self.inv_mass[ai];
-            let mut push = |nx: f32, ny: f32, b: u32, kind: u8| {
+            let margin = MARGIN_FRAC * r;
+            let id_a = self.ids[ai];
+            let mut push = |nx: f32, ny: f32, gap: f32, b: u32, kind: u8, key: u64| {
                 let vn = vx * nx + vy * ny;
-                let target = if vn < -bounce_threshold { -e * vn } else { 0.0 };
-                contacts.push(Contact { a, b, kind, nx, ny, k_inv, target, jn: 0.0, jt: 0.0 });
+                let target = contact_target(vn, gap, e, bounce_threshold, dt);
+                contacts.push(Contact { key, a, b, kind, nx, ny, k_inv, target, jn: 0.0, jt: 0.0 });
             };
-            if x - r < 0.0 {
-                push(1.0, 0.0, NONE, 2);
+            let bkey = |side: u32| ((id_a as u64) << 32) | (BOUND_KEY_BASE + side) as u64;
+            if x - r < margin {
+                push(1.0, 0.0, x - r, NONE, 2, bkey(0));
             }
-            if x + r > w {
-                push(-1.0, 0.0, NONE, 2);
+            if x + r > w - margin {
+                push(-1.0, 0.0, w - r - x, NONE, 2, bkey(1));
             }
-            if y - r < 0.0 {
-                push(0.0, 1.0, NONE, 2);
+            if y - r < margin {
+                push(0.0, 1.0, y - r, NONE, 2, bkey(2));
             }
-            if y + r > h {
-                push(0.0, -1.0, NONE, 2);
+            if y + r > h - margin {
+                push(0.0, -1.0, h - r - y, NONE, 2, bkey(3));
             }
+            let ids = &self.ids;
             let kinds = &self.kinds;
             let pos = &self.pos;
             let size = &self.size;
-            self.static_grid.query(x - r, y - r, x + r, y + r, |s| {
+            let rm = r + margin;
+            self.static_grid.query(x - rm, y - rm, x + rm, y + rm, |s| {
                 let si = s as usize;
                 if kinds[si] != KIND_BOX {
                     return;
                 }
-                if let Some((nx, ny, _)) = circle_box(x, y, r, pos[2 * si], pos[2 * si + 1], size[2 * si], size[2 * si + 1]) {
-                    push(nx, ny, s, 1);
+                if let Some((nx, ny, pen)) = circle_box(x, y, rm, pos[2 * si], pos[2 * si + 1], size[2 * si], size[2 * si + 1]) {
+                    push(nx, ny, margin - pen, s, 1, pair_key(id_a, ids[si]));
                 }
             });
         }
 
-        // ---- 3. sequential impulses ----
+        // ---- 3. sequential impulses, warm-started from last step's cache ----
+        if self.cache_table_dirty {
+            self.cache_table.reset(self.cache_keys.len());
+            for (j, &k) in self.cache_keys.iter().enumerate() {
+                self.cache_table.insert(k, j as u32);
+            }
+            self.cache_table_dirty = false;
+        }
         {
             let vel = &mut self.vel;
             let im = &self.inv_mass;
+            if !self.cache_keys.is_empty() {
+                for c in contacts.iter_mut() {
+                    let Some(j) = self.cache_table.get(c.key) else { continue };
+                    let (jn, jt) = (self.cache_jn[j as usize], self.cache_jt[j as usize]);
+                    if jn == 0.0 && jt == 0.0 {
+                        continue;
+                    }
+                    c.jn = jn;
+                    c.jt = jt;
+                    let (tx, ty) = (-c.ny, c.nx);
+                    let px = jn * c.nx + jt * tx;
+                    let py = jn * c.ny + jt * ty;
+                    let ai = c.a as usize;
+                    let ia = im[ai];
+                    vel[2 * ai] += px * ia;
+                    vel[2 * ai + 1] += py * ia;
+                    if c.kind == 0 {
+                        let bi = c.b as usize;
+                        let ib = im[bi];
+                        vel[2 * bi] -= px * ib;
+                        vel[2 * bi + 1] -= py * ib;
+                    }
+                }
+            }
             for _ in 0..VELOCITY_ITERS {
                 for c in contacts.iter_mut() {
                     let ai = c.a as usize;
@@ -258,13 +323,8 @@ impl World {
         }
 
         // ---- 4. integrate, with swept tests against static boxes ----
-        let mut keys = std::mem::take(&mut self.scratch.keys);
-        keys.clear();
-        for c in &contacts {
-            if c.kind != 2 {
-                keys.push(pair_key(self.ids[c.a as usize], self.ids[c.b as usize]));
-            }
-        }
+        let mut ccd_hits = std::mem::take(&mut self.scratch.ccd_hits);
+        ccd_hits.clear();
         let has_boxes = self.static_grid.count > 0;
         for &a in &dyns {
             let i = a as usize;
@@ -295,7 +355,7 @@ impl World {
                             self.vel[2 * i] = vx + dvn * ax + dvt * tx;
                             self.vel[2 * i + 1] = vy + dvn * ay + dvt * ty;
                         }
-                        keys.push(pair_key(self.ids[i], self.ids[si]));
+                        ccd_hits.push(pair_key(self.ids[i], self.ids[si]));
                     }
                 }
             }
@@ -358,8 +418,51 @@ impl World {
         }
 
         // ---- 6. events ----
-        keys.sort_unstable();
-        keys.dedup();
+        // new contact cache (solver order, deduplicated) and contact events
+        let mut table = std::mem::take(&mut self.scratch.table);
+        let mut new_keys = std::mem::take(&mut self.scratch.new_keys);
+        let mut new_jn = std::mem::take(&mut self.scratch.new_jn);
+        let mut new_jt = std::mem::take(&mut self.scratch.new_jt);
+        new_keys.clear();
+        new_jn.clear();
+        new_jt.clear();
+        table.reset(contacts.len() + ccd_hits.len());
+        for c in &contacts {
+            if table.insert(c.key, new_keys.len() as u32) {
+                new_keys.push(c.key);
+                new_jn.push(c.jn);
+                new_jt.push(c.jt);
+            }
+        }
+        for &k in &ccd_hits {
+            if table.insert(k, new_keys.len() as u32) {
+                new_keys.push(k);
+                new_jn.push(0.0);
+                new_jt.push(0.0);
+            }
+        }
+        self.events.clear();
+        for &k in &self.cache_keys {
+            if !is_bound_key(k) && table.get(k).is_none() {
+                self.events.extend_from_slice(&[EVENT_CONTACT_END, (k >> 32) as u32, k as u32]);
+            }
+        }
+        for &k in &new_keys {
+            if !is_bound_key(k) && self.cache_table.get(k).is_none() {
+                self.events.extend_from_slice(&[EVENT_CONTACT_BEGIN, (k >> 32) as u32, k as u32]);
+            }
+        }
+        std::mem::swap(&mut self.cache_keys, &mut new_keys);
+        std::mem::swap(&mut self.cache_jn, &mut new_jn);
+        std::mem::swap(&mut self.cache_jt, &mut new_jt);
+        std::mem::swap(&mut self.cache_table, &mut table);
+        self.scratch.table = table;
+        self.scratch.new_keys = new_keys;
+        self.scratch.new_jn = new_jn;
+        self.scratch.new_jt = new_jt;
+        self.scratch.ccd_hits = ccd_hits;
+
+        // sensor overlaps (sorted keys) and sensor events
         let mut skeys = std::mem::take(&mut self.scratch.sensor_keys);
         skeys.clear();
         for &a in &dyns {
@@ -383,15 +486,11 @@ impl World {
             });
         }
         skeys.sort_unstable();
-        self.events.clear();
-        diff_events(&self.contacts_prev, &keys, EVENT_CONTACT_BEGIN, EVENT_CONTACT_END, &mut self.events);
         diff_events(&self.sensors_prev, &skeys, EVENT_SENSOR_ENTER, EVENT_SENSOR_EXIT, &mut self.events);
-        std::mem::swap(&mut self.contacts_prev, &mut keys);
         std::mem::swap(&mut self.sensors_prev, &mut skeys);
 
         self.scratch.dyns = dyns;
         self.scratch.contacts = contacts;
-        self.scratch.keys = keys;
         self.scratch.sensor_keys = skeys;
         self.step_count += 1;
     }

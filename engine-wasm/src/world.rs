@@ -3,6 +3,7 @@
 //! leaving the world unchanged on error.
 
 use crate::broadphase::{DynGrid, StaticGrid};
+use crate::pairs::PairTable;
 use crate::rng::Pcg32;
 use crate::solver::Scratch;
 use std::collections::BTreeMap;
@@ -16,6 +17,9 @@ pub const EVENT_CONTACT_BEGIN: u32 = 1;
 pub const EVENT_CONTACT_END: u32 = 2;
 pub const EVENT_SENSOR_ENTER: u32 = 3;
 pub const EVENT_SENSOR_EXIT: u32 = 4;
+
+/// Ids at or above this value are never given to bodies (used as world-bound pair sentinels).
+pub const BOUND_KEY_BASE: u32 = 0xFFFF_FFF0;
 
 /// Hard cap on live bodies in one world.
 pub const MAX_BODIES: usize = 100_000;
@@ -183,8 +187,12 @@ pub struct World {
     /// id -> index (lookups only, never iterated for simulation order)
     pub(crate) index: BTreeMap<u32, u32>,
 
-    /// Contacts of the last step as sorted keys (min_id << 32 | max_id).
-    pub(crate) contacts_prev: Vec<u64>,
+    /// Contact cache of the last step, in solver order: pair keys (min_id << 32 | max_id; world
+    /// bounds use a sentinel `BOUND_KEY_BASE + side` as the second id) with their accumulated
+    /// normal/tangent impulses (warm starting). Non-bound keys are the "touching" set for events.
+    pub(crate) cache_keys: Vec<u64>,
+    pub(crate) cache_jn: Vec<f32>,
+    pub(crate) cache_jt: Vec<f32>,
     /// Sensor overlaps of the last step as sorted keys (sensor_id << 32 | body_id).
     pub(crate) sensors_prev: Vec<u64>,
     /// Events of the last step, [type, a, b] triples.
@@ -192,6 +200,9 @@ pub struct World {
 
     // ---- derived / scratch state (never serialized) ----
     pub(crate) statics_dirty: bool,
+    /// lookup table over `cache_keys` (rebuilt lazily)
+    pub(crate) cache_table: PairTable,
+    pub(crate) cache_table_dirty: bool,
     pub(crate) static_grid: StaticGrid,
     pub(crate) dyn_grid: DynGrid,
     pub(crate) scratch: Scratch,
@@ -226,7 +237,11 @@ impl World {
             damp: Vec::new(),
             force: Vec::new(),
             index: BTreeMap::new(),
-            contacts_prev: Vec::new(),
+            cache_keys: Vec::new(),
+            cache_jn: Vec::new(),
+            cache_jt: Vec::new(),
+            cache_table: PairTable::default(),
+            cache_table_dirty: true,
             sensors_prev: Vec::new(),
             events: Vec::new(),
             statics_dirty: true,
@@ -303,7 +318,7 @@ impl World {
         if self.ids.len() >= MAX_BODIES {
             return err(format!("too many bodies: the limit is {MAX_BODIES} per world"));
         }
-        if self.next_id == u32::MAX {
+        if self.next_id >= BOUND_KEY_BASE {
             return err("body id space exhausted");
         }
         Ok(())
@@ -425,7 +440,22 @@ impl World {
             self.index.insert(moved, i as u32);
         }
         let id64 = id as u64;
-        self.contacts_prev.retain(|&k| (k >> 32) != id64 && (k & 0xffff_ffff) != id64);
+        let keep: Vec<bool> = self.cache_keys.iter().map(|&k| (k >> 32) != id64 && (k & 0xffff_ffff) != id64).collect();
+        if keep.iter().any(|&k| !k) {
+            let mut j = 0;
+            for i in 0..keep.len() {
+                if keep[i] {
+                    self.cache_keys[j] = self.cache_keys[i];
+                    self.cache_jn[j] = self.cache_jn[i];
+                    self.cache_jt[j] = self.cache_jt[i];
+                    j += 1;
+                }
+            }
+            self.cache_keys.truncate(j);
+            self.cache_jn.truncate(j);
+            self.cache_jt.truncate(j);
+            self.cache_table_dirty = true;
+        }
         self.sensors_prev.retain(|&k| (k >> 32) != id64 && (k & 0xffff_ffff) != id64);
         Ok(())
     }
