@@ -23,7 +23,7 @@ import {
 import { SnapshotDecoder, toViews } from '../snapshot';
 import { InterpolationBuffer } from './interpolation';
 import { Predictor } from './prediction';
-import { TICK_HZ, type MovementModel, type MoveWorld } from './movement';
+import { TICK_HZ, ZONE_MULTIPLIERS, type MovementModel, type MoveWorld } from './movement';
 
 export interface GameClientOptions {
   name: string;
@@ -400,7 +400,10 @@ export class GameClient {
     const arena = this.welcome?.arena;
     if (!arena) return null;
     const walls = entities.filter((e) => e.kind === 'wall').map((w) => ({ x: w.x, y: w.y, hw: w.r, hh: w.h }));
-    return { width: arena.width, height: arena.height, radius, walls };
+    const zones = entities
+      .filter((e) => e.kind === 'zone' && e.variant !== undefined && ZONE_MULTIPLIERS[e.variant] !== undefined)
+      .map((z) => ({ x: z.x, y: z.y, r: z.r, mult: ZONE_MULTIPLIERS[z.variant!] }));
+    return { width: arena.width, height: arena.height, radius, walls, zones };
   }
 
   private onClosed(reason: string): void {

@@ -504,7 +504,11 @@ export class RoomHost implements RoomHostApi {
         const { type: _t, player_id: _p, ...rest } = msg;
         void _t;
         void _p;
-        this.sim.action(slot.id, rest as GameAction);
+        try {
+          this.sim.action(slot.id, rest as GameAction);
+        } catch (e) {
+          this.sendError(cs, 'bad_request', (e as Error).message);
+        }
         return;
       }
       case 'pong':
