@@ -166,6 +166,9 @@ export class GameClient {
   /** Resolves on welcome; rejects on error-before-welcome or close. */
   ready(): Promise<WelcomeMsg> {
     if (this.welcome) return Promise.resolve(this.welcome);
+    const early = this.errors[0];
+    if (early) return Promise.reject(Object.assign(new Error(`${early.code}: ${early.message}`), { code: early.code }));
+    if (this.closed) return Promise.reject(Object.assign(new Error(`closed: ${this.closeReason}`), { code: 'closed' }));
     return new Promise((resolve, reject) => {
       const offs: (() => void)[] = [];
       const done = (): void => offs.forEach((o) => o());
