@@ -20,7 +20,7 @@ import {
   type ServerMessage,
   type WelcomeMsg,
 } from '../protocol';
-import { SnapshotDecoder, toViews } from '../snapshot';
+import { SnapshotDecoder, toViews, type QEntity } from '../snapshot';
 import { InterpolationBuffer } from './interpolation';
 import { Predictor } from './prediction';
 import { TICK_HZ, ZONE_MULTIPLIERS, type MovementModel, type MoveWorld } from './movement';
@@ -113,6 +113,7 @@ export class GameClient {
   private lastRenderTime: number | null = null;
   private ackPending: number | null = null;
   private lastPingAt = -Infinity;
+  private prevState: { tick: number; state: QEntity[] } | null = null;
 
   constructor(
     readonly conn: Connection,
@@ -315,6 +316,7 @@ export class GameClient {
         this.welcome = m;
         this.mode = m.mode;
         this.decoder.reset();
+        this.prevState = null;
         this.interp.clear();
         this.predictor.reset();
         this.localTickTime = null;
@@ -329,7 +331,10 @@ export class GameClient {
         this.stats.snapshotBytes += (frame as Uint8Array).byteLength;
         if (res.full) this.stats.fullSnapshots++;
         this.ackPending = res.tick;
-        this.onState(res.tick, res.lastInputSeq, toViews(res.state));
+        const prev = this.prevState;
+        const views = toViews(res.state, prev?.state, prev ? res.tick - prev.tick : 0);
+        this.prevState = { tick: res.tick, state: res.state };
+        this.onState(res.tick, res.lastInputSeq, views);
         return;
       }
       case 'snapshot':

@@ -663,7 +663,7 @@ export class RoomHost implements RoomHostApi {
       let jsonEntities: string | null = null;
       for (const cs of [...this.conns]) {
         if (!cs.slot) continue;
-        if (cs.encoding === 'json') jsonEntities ??= JSON.stringify(toViews(this.encoder.ring.get(tick)!));
+        if (cs.encoding === 'json') jsonEntities ??= this.jsonEntities(tick);
         const r = this.sendSnapshot(cs, tick, jsonEntities);
         if (r) {
           snapshotBytes += r.bytes;
@@ -693,7 +693,7 @@ export class RoomHost implements RoomHostApi {
     let frame: Frame;
     let full = true;
     if (cs.encoding === 'json') {
-      frame = encodeJsonSnapshot(tick, slot.appliedSeq, jsonEntities ?? JSON.stringify(toViews(this.encoder.ring.get(tick)!)));
+      frame = encodeJsonSnapshot(tick, slot.appliedSeq, jsonEntities ?? this.jsonEntities(tick));
     } else {
       const { baseTick, body } = this.encoder.body(tick, cs.ackTick);
       full = baseTick === null;
@@ -702,6 +702,12 @@ export class RoomHost implements RoomHostApi {
     if (!this.sendFrame(cs, frame, 'unreliable')) return null;
     cs.lastSnapshotTick = tick;
     return { bytes: frameBytes(frame), full };
+  }
+
+  /** Entities of a captured tick as JSON (velocities of non-players derived as on binary clients). */
+  private jsonEntities(tick: number): string {
+    const prevTick = tick - this.snapshotEvery;
+    return JSON.stringify(toViews(this.encoder.ring.get(tick)!, this.encoder.ring.get(prevTick), this.snapshotEvery));
   }
 
   roster(): RosterMsg {
