@@ -9,6 +9,7 @@
 import type { Connection, Frame } from '../net/transport';
 import type { EntityView, GameAction, PlayerId } from '../sim/types';
 import {
+  PROTOCOL_VERSION,
   decodeServerMessage,
   encodeClientMessage,
   wireAxis,
@@ -129,7 +130,7 @@ export class GameClient {
     this.predictor = new Predictor({ model: opts.movement });
     conn.onMessage((f) => this.onFrame(f));
     conn.onClose((reason) => this.onClosed(reason));
-    const hello: ClientMessage = { type: 'hello', name: opts.name, encoding: this.encoding };
+    const hello: ClientMessage = { type: 'hello', name: opts.name, encoding: this.encoding, v: PROTOCOL_VERSION };
     if (opts.token) hello.token = opts.token;
     if (opts.hostToken) hello.hostToken = opts.hostToken;
     this.send(hello);
@@ -271,12 +272,20 @@ export class GameClient {
     if (this.predict) this.predictor.applyInput({ seq, dx, dy });
   }
 
+  /** The own player's drawn position at local time `renderTime` (predicted, smoothed). */
+  selfPosition(renderTime = this.now()): { x: number; y: number } | null {
+    const alpha = this.localTickTime === null ? 1 : (renderTime - this.localTickTime) / (1000 / TICK_HZ);
+    return this.predictor.renderedAt(alpha);
+  }
+
   /** World state to draw at local time `renderTime`: interpolated, own player predicted. */
   interpolated(renderTime = this.now()): EntityView[] {
     const ents = this.interp.sample(renderTime);
     const me = this.playerId;
     if (!this.predict || !me) return ents;
-    const p = this.predictor.rendered;
+    const tickMs = 1000 / TICK_HZ;
+    const alpha = this.localTickTime === null ? 1 : (renderTime - this.localTickTime) / tickMs;
+    const p = this.predictor.renderedAt(alpha);
     if (!p) return ents;
     const st = this.predictor.predicted!;
     for (const e of ents) {

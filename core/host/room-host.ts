@@ -390,6 +390,10 @@ export class RoomHost implements RoomHostApi {
   }
 
   private onHello(cs: ConnState, msg: HelloMsg): void {
+    if (msg.v !== undefined && msg.v !== PROTOCOL_VERSION) {
+      this.drop(cs, 'bad_request', `protocol version ${msg.v} not supported (this host speaks ${PROTOCOL_VERSION})`);
+      return;
+    }
     cs.encoding = msg.encoding ?? 'binary';
     cs.isHost = msg.hostToken !== undefined && safeEqual(msg.hostToken, this.hostToken);
     let slot: Slot | undefined;
