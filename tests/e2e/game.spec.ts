@@ -139,13 +139,16 @@ test('mode switch reaches every browser', async () => {
 });
 
 test('a Lua mod upload takes effect in all browsers', async () => {
-  // The mod announces itself to everyone through the rules API (see docs/LUA_API.md).
+  // The mod announces itself and changes every score through the rules API (docs/LUA_API.md).
   const mod = MOD_OK;
   await host.page.getByTestId('mod-name').fill('hello_mod.lua');
   await host.page.getByTestId('mod-editor').fill(mod);
   await host.page.getByTestId('load-mod').click();
   await expect(host.page.getByTestId('mod-error')).toHaveText(/hello_mod\.lua loaded/);
-  for (const p of everyone()) await expect(p.page.getByTestId('messages')).toContainText('hello from the mod', { timeout: 5000 });
+  for (const p of everyone()) {
+    await expect(p.page.getByTestId('messages')).toContainText('hello from the mod', { timeout: 5000 });
+    await waitState(p, (s) => s.players.length === 4 && s.players.every((q) => q.score >= 5), 5000, 'every score >= 5');
+  }
 });
 
 test('a broken mod shows its error with the line, and the game goes on', async () => {
@@ -165,6 +168,7 @@ test('a player reloads and gets its slot back (and WebGL renders)', async () => 
   // renderer (the suite otherwise gets the automatic choice, Canvas 2D on software GL).
   await bob.page.goto(`/r/${code}?fps=20&renderer=webgl`);
   const after = await waitState(bob, (s) => s.playerId === before.playerId && s.players.length === 4 && s.joinMs !== null, 15_000);
+  expect(score).toBeGreaterThanOrEqual(5); // from the mod above
   expect(after.players.find((p) => p.id === before.playerId)!.score).toBeGreaterThanOrEqual(score);
   expect(after.renderer).toBe('webgl');
   await waitState(host, (s) => s.players.length === 4 && s.players.every((p) => p.connected), 10_000);
@@ -201,12 +205,11 @@ test('the host leaving shows a clear message to the others', async () => {
   }
 });
 
-const MOD_OK = `-- hello_mod.lua: greets everyone once it is loaded
-local greeted = false
-function on_tick(ctx)
-  if not greeted then
-    greeted = true
-    game.broadcast("hello from the mod")
+const MOD_OK = `-- hello_mod.lua: greets everyone and gives every player 5 points when loaded
+function on_start()
+  game.message("*", "hello from the mod")
+  for i = 1, #game.players do
+    game.add_score(game.players[i].id, 5)
   end
 end
 `;
