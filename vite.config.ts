@@ -22,18 +22,41 @@ function luaHotReload(): Plugin {
   };
 }
 
+/**
+ * Pixi's environment extensions (browserAll: interaction events, accessibility, DOM overlays,
+ * filters) are loaded only when a renderer is initialized with manageImports on. The app's
+ * renderer turns it off (app/render/renderer.ts) and uses none of them, so the lazy chunk
+ * would be dead weight in dist/: resolve it to an empty module.
+ */
+function pixiWithoutEnvironmentExtras(): Plugin {
+  const EMPTY = '\0pixi-env-empty';
+  return {
+    name: 'pixi-without-environment-extras',
+    enforce: 'pre',
+    resolveId(source, importer) {
+      if (importer && /pixi\.js[\\/]lib[\\/]environment-(browser|webworker)[\\/]/.test(importer) && /^\.\/(browserAll|webworkerAll)\.mjs$/.test(source)) return EMPTY;
+      return null;
+    },
+    load(id) {
+      return id === EMPTY ? 'export {};' : null;
+    },
+  };
+}
+
 // The client lives in app/ (index.html there); the build goes to dist/, which host-server serves.
 const here = path.dirname(fileURLToPath(import.meta.url));
 
 export default defineConfig({
   root: 'app',
   publicDir: false,
-  plugins: [luaHotReload()],
+  plugins: [luaHotReload(), pixiWithoutEnvironmentExtras()],
   resolve: {
     // Node-only dependencies of fengari (used only when `process` exists): keep them out.
     alias: [
       { find: /^readline-sync$/, replacement: path.join(here, 'app/shims/node-only.ts') },
       { find: /^tmp$/, replacement: path.join(here, 'app/shims/node-only.ts') },
+      // peerjs reads only browserDetails from webrtc-adapter; its legacy shims are dead weight.
+      { find: /^webrtc-adapter$/, replacement: path.join(here, 'app/shims/webrtc-adapter.ts') },
     ],
   },
   build: {

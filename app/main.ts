@@ -53,9 +53,10 @@ interface GameState {
       connectionMode: s.connectionMode,
       lastError: s.lastError,
       fps: view?.renderer?.fps ?? 0,
-      renderer: view?.renderer?.app.renderer.name ?? '',
+      renderer: view?.renderer?.kind ?? '',
       arena: { ...s.arena },
-      joinMs: view?.firstFrameWithPlayerAt != null ? view.firstFrameWithPlayerAt - s.joinStarted : null,
+      // performance.now() counts from navigation start: page open -> first frame with own player.
+      joinMs: view?.firstFrameWithPlayerAt ?? null,
       webrtcNote: s.webrtcNote,
     };
   },

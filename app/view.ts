@@ -94,7 +94,7 @@ export class GameView {
       ownId: s.playerId ?? undefined,
       players: s.players,
       fps: this.renderer?.fps ?? 0,
-      renderer: this.renderer?.app.renderer.name,
+      renderer: this.renderer?.kind,
       ping: s.ping,
       tick: s.tick,
     });
