@@ -292,10 +292,36 @@ function D.dispatch_actions(list)
   return errs
 end
 
--- list = { event1, event2, ... }
+-- list = { event1, event2, ... }. Each script handles the whole batch inside one pcall; after
+-- an error the batch resumes with the next event (fresh per-call budget), so one bad event
+-- costs that script only that event.
 function D.dispatch_events(list)
   errs = nil
-  for j = 1, #list do each("on_event", list[j]) end
+  local n = #list
+  if n == 0 then return nil end
+  for i = 1, #scripts do
+    local s = scripts[i]
+    if active(s) then
+      local f = rawget(s.env, "on_event")
+      if type(f) == "function" then
+        local j = 1
+        while j <= n do
+          if not budget_begin() then
+            report(s.name, "instruction budget per tick exhausted; on_event skipped")
+            break
+          end
+          local ok, e = pcall(function()
+            while j <= n do
+              local ev = list[j]
+              j = j + 1
+              f(ev)
+            end
+          end)
+          if not ok then report(s.name, errmsg(e)) end
+        end
+      end
+    end
+  end
   return errs
 end
 

@@ -330,7 +330,14 @@ export class LuaSandbox {
       lua.lua_createtable(L, events.length, 0);
       let i = 1;
       for (const ev of events) {
-        this.pushPlain(ev, 0);
+        lua.lua_createtable(L, 0, 10);
+        for (const k in ev) {
+          const v = ev[k];
+          if (v === undefined) continue;
+          if (typeof v === 'string') lua.lua_pushstring(L, this.ls(v));
+          else this.pushScalar(v);
+          lua.lua_setfield(L, -2, this.ls(k));
+        }
         lua.lua_rawseti(L, -2, i++);
       }
       return 1;
@@ -344,6 +351,17 @@ export class LuaSandbox {
       lua.lua_pushstring(this.L, to_luastring(hook));
       return 2;
     });
+  }
+
+  private lsCache = new Map<string, Uint8Array>();
+  /** Cached Lua string bytes for the small fixed vocabulary (event keys, kinds, ids). */
+  private ls(s: string): Uint8Array {
+    let b = this.lsCache.get(s);
+    if (!b) {
+      b = to_luastring(s);
+      if (this.lsCache.size < 4096) this.lsCache.set(s, b);
+    }
+    return b;
   }
 
   private pushScalar(v: unknown): void {

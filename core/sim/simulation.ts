@@ -319,6 +319,25 @@ class SimulationImpl implements Simulation {
         this.world.setVelocity(e.id, vx, vy);
         return 0;
       },
+      // steer(id, tx, ty, max_dv): move the velocity towards (tx, ty) by at most max_dv (default:
+      // all the way). One call instead of vel + set_velocity; returns the new velocity.
+      steer: (L) => {
+        mutating(L, 'steer');
+        const e = dynamic(L, entArg(L, 1), 'steer');
+        const tx = argNumber(L, 2); const ty = argNumber(L, 3);
+        const maxDv = L_.lua_type(L, 4) === L_.LUA_TNUMBER ? L_.lua_tonumber(L, 4) : Infinity;
+        if (!Number.isFinite(tx) || !Number.isFinite(ty) || Number.isNaN(maxDv)) luaError(L, 'game.steer: values must be finite');
+        const i = this.idx(e.id);
+        const vx = this.velView[2 * i]; const vy = this.velView[2 * i + 1];
+        let dx = tx - vx; let dy = ty - vy;
+        const d = Math.sqrt(dx * dx + dy * dy);
+        let nx = tx; let ny = ty;
+        if (d > maxDv) { dx = (dx * maxDv) / d; dy = (dy * maxDv) / d; nx = vx + dx; ny = vy + dy; }
+        if (d > 0.01) this.world.setVelocity(e.id, nx, ny);
+        else { nx = vx; ny = vy; }
+        L_.lua_pushnumber(L, nx); L_.lua_pushnumber(L, ny);
+        return 2;
+      },
       impulse: (L) => {
         mutating(L, 'impulse');
         const e = dynamic(L, entArg(L, 1), 'impulse');
@@ -440,9 +459,12 @@ class SimulationImpl implements Simulation {
           if (d2 < bestD2 || (best < 0 && d2 <= bestD2)) { best = id; bestD2 = d2; }
         }
         if (best < 0) { L_.lua_pushnil(L); return 1; }
+        const bi = this.indexOf.get(best)!;
         L_.lua_pushinteger(L, best);
         L_.lua_pushnumber(L, Math.sqrt(bestD2));
-        return 2;
+        L_.lua_pushnumber(L, pos[2 * bi]);
+        L_.lua_pushnumber(L, pos[2 * bi + 1]);
+        return 4;
       },
       within: (L) => {
         const k = kindArg(L, 1);
