@@ -133,7 +133,13 @@ export class LuaSandbox {
       if (rnd) lua.lua_pushjsfunction(L, rnd);
       else lua.lua_pushnil(L);
       lua.lua_pushjsfunction(L, logf);
-      return 3;
+      // charge(n): counts n instructions of work done inside a builtin against the budget
+      lua.lua_pushjsfunction(L, (L2: LuaState) => {
+        const n = lua.lua_tonumber(L2, 1);
+        if (n > 0) this.charge(L2, n);
+        return 0;
+      });
+      return 4;
     });
     const libsIdx = lua.lua_gettop(L);
     // 2. dispatcher
@@ -207,6 +213,21 @@ export class LuaSandbox {
     this.over = false;
     lua.lua_sethook(L, this.hook, lua.LUA_MASKCOUNT, GRAIN);
     return true;
+  }
+
+  /** Counts work done inside a builtin; once over budget the next script instruction raises. */
+  private charge(L: LuaState, n: number): void {
+    if (this.over) return;
+    this.callUsed += n;
+    this.tickUsed += n;
+    if (this.callUsed > this.budget.perCall || this.tickUsed > this.budget.perTick) {
+      this.over = true;
+      this.overReason =
+        this.callUsed > this.budget.perCall
+          ? `instruction budget exceeded (${this.budget.perCall} per call)`
+          : `instruction budget exceeded (${this.budget.perTick} per tick)`;
+      lua.lua_sethook(L, this.hook, lua.LUA_MASKCOUNT, 1);
+    }
   }
 
   private onHook(L: LuaState, ar: { source?: Uint8Array; short_src?: Uint8Array; currentline?: number }): void {
