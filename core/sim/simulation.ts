@@ -44,17 +44,11 @@ export const LUA_FLAGS: Record<string, number> = {
   it: 1, boost: 2, shield: 4, magnet: 8, fleeing: 16, chasing: 32,
 };
 
-export interface SimulationExtraOptions {
-  /** Clock for telemetry only (ms). Default performance.now. */
-  now?: () => number;
-  budget?: Partial<LuaBudget>;
-  /** Values readable by scripts through game.setting(name). */
-  settings?: Record<string, number | string | boolean>;
-  /** Receives print() output of scripts. */
-  log?: (text: string) => void;
-}
+/** Options accepted by restoreSimulation besides the blob (the rest comes from the blob). */
+export type SimulationExtraOptions = Pick<SimulationOptions, 'now' | 'log'>;
 
-export type FullSimulationOptions = SimulationOptions & SimulationExtraOptions;
+/** Kept as an alias: all options are now in the SimulationOptions contract. */
+export type FullSimulationOptions = SimulationOptions;
 
 interface Ent {
   id: number;
