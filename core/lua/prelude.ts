@@ -291,6 +291,22 @@ local function report(name, msg)
   errs[#errs + 1] = msg
 end
 
+-- A freshly hot-reloaded script is on probation (s.prev = the version it replaced) until the
+-- host ends it; if one of its handlers throws meanwhile, the previous version is put back.
+local REVERTED = " [reverted to the previous version]"
+local function fail(s, msg)
+  local cur = by_name[s.name]
+  if cur == s and s.prev then
+    local prev = s.prev
+    s.prev = nil
+    prev.prev = nil
+    scripts[s.index] = prev
+    by_name[s.name] = prev
+    msg = msg .. REVERTED
+  end
+  report(s.name, msg)
+end
+
 local function active(s)
   return s.mode == nil or s.mode == current_mode
 end
@@ -303,7 +319,7 @@ local function each(hook, a, b)
       if type(f) == "function" then
         if budget_begin() then
           local ok, e = pcall(f, a, b)
-          if not ok then report(s.name, errmsg(e)) end
+          if not ok then fail(s, errmsg(e)) end
         else
           report(s.name, "instruction budget per tick exhausted; " .. hook .. " skipped")
         end
@@ -362,7 +378,10 @@ function D.dispatch_events(list)
               f(ev)
             end
           end)
-          if not ok then report(s.name, errmsg(e)) end
+          if not ok then
+            fail(s, errmsg(e))
+            if by_name[s.name] ~= s then break end -- reverted: its replacement sees the next batch
+          end
         end
       end
     end
@@ -379,7 +398,7 @@ function D.dispatch_one(name, hook)
     if type(f) == "function" then
       if budget_begin() then
         local ok, e = pcall(f)
-        if not ok then report(s.name, errmsg(e)) end
+        if not ok then fail(s, errmsg(e)) end
       end
     end
   end
@@ -413,12 +432,33 @@ function D.load_script(name, code)
   local s = { name = name, env = env, mode = mode }
   if old then
     s.index = old.index
+    old.prev = nil
+    s.prev = old
   else
     s.index = #scripts + 1
   end
   scripts[s.index] = s
   by_name[name] = s
   return true, old == nil, mode
+end
+
+function D.end_probation(name)
+  local s = by_name[name]
+  if s then s.prev = nil end
+end
+
+-- Restore: re-create the probation state of a script (its previous version's code).
+function D.load_prev(name, code)
+  local cur = by_name[name]
+  if not cur then return false, "no script " .. name end
+  local env = new_env()
+  local f, err = load(code, "=" .. name, "t", env)
+  if not f then return false, errmsg(err) end
+  if not budget_begin() then return false, "instruction budget exhausted" end
+  local ok, e = pcall(f)
+  if not ok then return false, errmsg(e) end
+  cur.prev = { name = name, env = env, mode = rawget(env, "MODE"), index = cur.index }
+  return true
 end
 
 function D.set_mode(m) current_mode = m end

@@ -59,6 +59,8 @@ export type ScriptLoadOutcome =
 
 const SCRIPT_NAME = /^[A-Za-z0-9_][A-Za-z0-9_\-./]{0,63}\.lua$/;
 export const MAX_SCRIPT_BYTES = 64 * 1024;
+/** Suffix the dispatcher appends to an error that made it revert a hot reload. */
+export const REVERTED_SUFFIX = ' [reverted to the previous version]';
 
 export function validateScriptName(name: string): string | null {
   if (typeof name !== 'string' || !SCRIPT_NAME.test(name) || name.includes('..')) {
@@ -166,7 +168,7 @@ export class LuaSandbox {
     lua.lua_settop(L, 0);
     for (const fn of [
       'dispatch', 'dispatch_player', 'dispatch_actions', 'dispatch_events', 'dispatch_one',
-      'load_script', 'set_mode', 'modes', 'get_state', 'set_state', 'player_add',
+      'load_script', 'end_probation', 'load_prev', 'set_mode', 'modes', 'get_state', 'set_state', 'player_add',
       'player_remove', 'player_inputs', 'player_connected',
     ]) {
       lua.lua_rawgeti(L, lua.LUA_REGISTRYINDEX, this.refD);
@@ -459,6 +461,29 @@ export class LuaSandbox {
     }
     lua.lua_settop(L, base);
     return out;
+  }
+
+  /** The reloaded script `name` keeps its new version for good (no more automatic revert). */
+  endProbation(name: string): void {
+    const base = this.call('end_probation', () => {
+      lua.lua_pushstring(this.L, to_luastring(name));
+      return 1;
+    }, 0);
+    lua.lua_settop(this.L, base);
+  }
+
+  /** Restore helper: re-creates the previous version of a script on probation. */
+  loadPrev(name: string, code: string): void {
+    const L = this.L;
+    const base = this.call('load_prev', () => {
+      lua.lua_pushstring(L, to_luastring(name));
+      lua.lua_pushstring(L, to_luastring(code));
+      return 2;
+    }, 2);
+    const ok = lua.lua_toboolean(L, base + 1);
+    const msg = ok ? '' : to_jsstring(lua.lua_tolstring(L, base + 2) ?? to_luastring('?'));
+    lua.lua_settop(L, base);
+    if (!ok) throw new Error(`restore: previous version of ${name} failed to load: ${msg}`);
   }
 
   setMode(mode: string | null): void {

@@ -15,7 +15,7 @@
 import { loadPhysics, PhysicsWorld } from '../physics';
 import type { PhysicsWorldApi, WasmSource, WorldConfig } from '../physics/types';
 import { BodyKind, PhysicsEventType } from '../physics/types';
-import { LuaSandbox, argInteger, argNumber, argString, luaError } from '../lua/sandbox';
+import { LuaSandbox, REVERTED_SUFFIX, argInteger, argNumber, argString, luaError } from '../lua/sandbox';
 import type { LuaBudget, LuaCFunction, LuaState, RawScriptError } from '../lua/sandbox';
 import { lua, to_luastring } from '../lua/fengari';
 import { ENTITY_KINDS } from './types';
@@ -35,6 +35,8 @@ const MAX_QUEUED_ACTIONS = 1024;
 const MAX_MESSAGES = 512;
 const MAX_MESSAGE_LEN = 280;
 const WALL_THICKNESS = 20;
+/** After a hot reload, a runtime error within this many ticks puts the previous version back. */
+export const PROBATION_TICKS = 60;
 
 export const PLAYER_RADIUS = 16;
 const DEFAULT_RADIUS: Record<string, number> = { npc: 14, coin: 10, powerup: 14, zone: 120 };
@@ -86,6 +88,8 @@ interface Header {
   }[];
   entities: [number, string, string, number, string | null][];
   actions: [string, Record<string, unknown>][];
+  /** Hot-reloaded scripts still on probation: [name, until tick, previous code]. */
+  probation?: [string, number, string][];
 }
 
 const MAGIC = [0x57, 0x4c, 0x53, 0x31]; // "WLS1"
@@ -117,6 +121,7 @@ class SimulationImpl implements Simulation {
   private scriptCode = new Map<string, string>();
   private scriptOrder: string[] = [];
   private modeList: string[] = [];
+  private probation = new Map<string, { until: number; prevCode: string }>();
   private actions: { pid: string; action: Record<string, unknown> }[] = [];
   private messages: OutgoingMessage[] = [];
   private pendingErrors: ScriptError[] = [];
@@ -517,10 +522,19 @@ class SimulationImpl implements Simulation {
     const target = into ? into.luaMs : this.pendingLua;
     target[hook] = (target[hook] ?? 0) + ms;
     for (const e of errs) {
+      if (e.message.endsWith(REVERTED_SUFFIX)) this.reverted(e.script);
       const se: ScriptError = { ...e, hook };
       if (into) into.errors.push(se);
       else this.pushPending(se);
     }
+  }
+
+  private reverted(name: string): void {
+    const p = this.probation.get(name);
+    if (!p) return;
+    this.scriptCode.set(name, p.prevCode);
+    this.probation.delete(name);
+    this.modeList = this.sb.modes();
   }
 
   private pushPending(e: ScriptError): void {
@@ -685,6 +699,14 @@ class SimulationImpl implements Simulation {
     if (events.length) this.runHook('on_event', () => this.sb.dispatchEvents(events), tel);
     // 6.
     this._tick++;
+    if (this.probation.size) {
+      for (const name of [...this.probation.keys()].sort()) {
+        if (this.probation.get(name)!.until <= this._tick) {
+          this.probation.delete(name);
+          this.sb.endProbation(name);
+        }
+      }
+    }
     let total = 0;
     for (const k of Object.keys(tel.luaMs)) total += tel.luaMs[k];
     tel.luaTotalMs = total;
@@ -743,6 +765,7 @@ class SimulationImpl implements Simulation {
       return { ok: false, error };
     }
     if (r.isNew) this.scriptOrder.push(name);
+    else this.probation.set(name, { until: this._tick + PROBATION_TICKS, prevCode: this.scriptCode.get(name)! });
     this.scriptCode.set(name, code);
     this.modeList = this.sb.modes();
     if (r.isNew) {
@@ -838,6 +861,7 @@ class SimulationImpl implements Simulation {
       }),
       entities: ents.map((e) => [e.id, e.kind, e.variant, e.flags, e.owner ?? null]),
       actions: this.actions.map((a) => [a.pid, a.action]),
+      probation: [...this.probation.keys()].sort().map((n) => [n, this.probation.get(n)!.until, this.probation.get(n)!.prevCode]),
     };
     const hb = new TextEncoder().encode(stableStringify(header));
     const phys = this.world.snapshot();
@@ -892,6 +916,11 @@ class SimulationImpl implements Simulation {
     });
     this.sb.playerInputs(inputs);
     for (const [name, code] of header.scripts) this.reloadForRestore(name, code);
+    for (const [name, until, prevCode] of header.probation ?? []) {
+      this.sb.beginTick();
+      this.sb.loadPrev(name, prevCode);
+      this.probation.set(name, { until, prevCode });
+    }
     this.modeList = this.sb.modes();
     if (!this.modeList.includes(header.mode)) throw new Error(`restore: mode ${header.mode} not defined by the scripts`);
     this._mode = header.mode;
