@@ -129,6 +129,7 @@ class SimulationImpl implements Simulation {
   private disposed = false;
   // bulk view cache
   private viewsDirty = true;
+  private structureDirty = true;
   private indexOf = new Map<number, number>();
   private byKind = new Map<EntityKind, number[]>();
   private posView: Float32Array = new Float32Array(0);
@@ -182,6 +183,7 @@ class SimulationImpl implements Simulation {
     if (owner !== undefined) e.owner = owner;
     this.ents.set(id, e);
     this.viewsDirty = true;
+    this.structureDirty = true;
     return id;
   }
 
@@ -189,6 +191,7 @@ class SimulationImpl implements Simulation {
     this.world.remove(id);
     this.ents.delete(id);
     this.viewsDirty = true;
+    this.structureDirty = true;
   }
 
   loadInitialScripts(scripts: Record<string, string>): void {
@@ -211,20 +214,35 @@ class SimulationImpl implements Simulation {
 
   // ------------------------------------------------------------------ views
 
+  private cachedIds: Uint32Array = new Uint32Array(0);
+
   private refresh(): void {
     if (!this.viewsDirty) return;
     const ids = this.world.ids();
-    this.indexOf.clear();
-    const byKind = new Map<EntityKind, number[]>();
-    for (const k of ENTITY_KINDS) byKind.set(k, []);
-    for (let i = 0; i < ids.length; i++) {
-      const id = ids[i];
-      this.indexOf.set(id, i);
-      const e = this.ents.get(id);
-      if (e) byKind.get(e.kind)!.push(id);
+    // The id -> index maps only change when bodies are added/removed (or the engine reorders):
+    // compare with the last id list instead of rebuilding every tick.
+    let same = ids.length === this.cachedIds.length && !this.structureDirty;
+    if (same) {
+      const c = this.cachedIds;
+      for (let i = 0; i < ids.length; i++) {
+        if (ids[i] !== c[i]) { same = false; break; }
+      }
     }
-    for (const list of byKind.values()) list.sort((a, b) => a - b);
-    this.byKind = byKind;
+    if (!same) {
+      this.indexOf.clear();
+      const byKind = new Map<EntityKind, number[]>();
+      for (const k of ENTITY_KINDS) byKind.set(k, []);
+      for (let i = 0; i < ids.length; i++) {
+        const id = ids[i];
+        this.indexOf.set(id, i);
+        const e = this.ents.get(id);
+        if (e) byKind.get(e.kind)!.push(id);
+      }
+      for (const list of byKind.values()) list.sort((a, b) => a - b);
+      this.byKind = byKind;
+      this.cachedIds = ids.slice();
+      this.structureDirty = false;
+    }
     this.posView = this.world.positions();
     this.velView = this.world.velocities();
     this.viewsDirty = false;
@@ -902,6 +920,7 @@ class SimulationImpl implements Simulation {
       this.ents.set(id, e);
     }
     this.viewsDirty = true;
+    this.structureDirty = true;
     this.sb.loadState(state);
     for (const hp of header.players) {
       const p: Player = { ...hp };
