@@ -141,7 +141,7 @@ export class RoomHost implements RoomHostApi {
   private timer: ReturnType<typeof setTimeout> | null = null;
   private running = false;
   private closedReason: string | null = null;
-  private lastRosterJson = '';
+  private lastRosterKey = '';
   private lastRosterAt = -Infinity;
   private rosterDirty = true;
   private wasEmpty = true;
@@ -730,25 +730,28 @@ export class RoomHost implements RoomHostApi {
     };
   }
 
-  private sendRoster(): void {
-    const r = this.roster();
-    this.lastRosterJson = JSON.stringify(r);
+  /** Roster identity without pings (pings alone do not trigger a broadcast). */
+  private static rosterKey(r: RosterMsg): string {
+    let k = r.mode;
+    for (const p of r.players) k += `|${p.id},${p.name},${p.score},${p.connected ? 1 : 0},${p.isHost ? 1 : 0}`;
+    return k;
+  }
+
+  private sendRoster(r: RosterMsg = this.roster()): void {
+    this.lastRosterKey = RoomHost.rosterKey(r);
     this.lastRosterAt = this.now();
     this.rosterDirty = false;
     this.broadcast(r);
   }
 
   private maybeSendRoster(now: number): void {
-    if (this.rosterDirty || now - this.lastRosterAt >= 1000) {
-      this.sendRoster();
-      return;
-    }
-    // scores change often: compare cheaply at snapshot rate
     const r = this.roster();
-    const j = JSON.stringify({ ...r, players: r.players.map((p) => ({ ...p, ping: 0 })) });
-    const prev = JSON.parse(this.lastRosterJson) as RosterMsg;
-    const pj = JSON.stringify({ ...prev, players: prev.players.map((p) => ({ ...p, ping: 0 })) });
-    if (j !== pj) this.sendRoster();
+    if (this.rosterDirty || now - this.lastRosterAt >= 1000 || RoomHost.rosterKey(r) !== this.lastRosterKey) this.sendRoster(r);
+  }
+
+  /** Room summary (for the server's room list / the host link's room_info). */
+  info(): { players: number; capacity: number; mode: string } {
+    return { players: this.playerCount, capacity: this.limits.maxPlayers, mode: this.sim.mode };
   }
 
   private pingAll(now: number): void {
