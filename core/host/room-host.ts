@@ -137,6 +137,7 @@ export class RoomHost implements RoomHostApi {
     leave: [],
     empty: [],
     error: [],
+    roster: [],
   };
   private timer: ReturnType<typeof setTimeout> | null = null;
   private running = false;
@@ -742,6 +743,7 @@ export class RoomHost implements RoomHostApi {
     this.lastRosterAt = this.now();
     this.rosterDirty = false;
     this.broadcast(r);
+    this.emit('roster', r);
   }
 
   private maybeSendRoster(now: number): void {
