@@ -9,6 +9,9 @@ import { mkdirSync, writeFileSync } from 'node:fs';
 import { SnapshotDecoder, SnapshotEncoder, toViews } from '../core/snapshot';
 import { decodeServerMessage, encodeJsonSnapshot, encodeSnapshotFrame, type BinarySnapshotMsg } from '../core/protocol';
 import { SyntheticWorld, Rng } from '../tests/unit/helpers/synthetic-world';
+import { createSimulation } from '../core/sim';
+import { readLuaScripts } from '../core/sim/scripts-node';
+import { readFileSync } from 'node:fs';
 
 const PLAYERS = 32;
 const NPCS = 100;
@@ -29,8 +32,7 @@ const scenarios: Scenario[] = [
   { name: '200 ms RTT, 20% loss', latSnapshots: 2, loss: 0.2 },
 ];
 
-function runScenario(sc: Scenario) {
-  const world = new SyntheticWorld({ players: PLAYERS, npcs: NPCS, coins: 30, walls: 16, seed: 42, coinChurn: 0.05 });
+function runScenario(sc: Scenario, world: WorldSource, source: string, seconds: number) {
   const enc = new SnapshotEncoder(32);
   const dec = new SnapshotDecoder(64);
   const rng = new Rng(7);
@@ -46,7 +48,7 @@ function runScenario(sc: Scenario) {
   let mismatches = 0;
   let jsonBytes = 0;
   let fullBytes = 0;
-  for (let t = 1; t <= SECONDS * 60; t++) {
+  for (let t = 1; t <= seconds * 60; t++) {
     world.step();
     if (t % SNAPSHOT_EVERY) continue;
     const k = t / SNAPSHOT_EVERY; // snapshot index
@@ -81,6 +83,7 @@ function runScenario(sc: Scenario) {
   }
   const moving = world.moving;
   return {
+    world: source,
     scenario: sc.name,
     snapshots: snaps,
     fullSnapshots: fulls,
@@ -89,7 +92,7 @@ function runScenario(sc: Scenario) {
     fullSnapshotBytes: fullBytes,
     avgDeltaBytes: +(deltaBytes / Math.max(1, deltas)).toFixed(1),
     bytesPerMovingEntity: +(deltaBytes / Math.max(1, deltas) / moving).toFixed(2),
-    bytesPerPeerPerSecond: Math.round(bytes / SECONDS),
+    bytesPerPeerPerSecond: Math.round(bytes / seconds),
     jsonSnapshotBytes: jsonBytes,
     encodeUsPerSnapshot: +((encodeMs / snaps) * 1000).toFixed(1),
     decodeUsPerSnapshot: +((decodeMs / snaps) * 1000).toFixed(1),
@@ -97,8 +100,52 @@ function runScenario(sc: Scenario) {
   };
 }
 
-const results = scenarios.map(runScenario);
-console.log(`snapshot bench: ${PLAYERS} players + ${NPCS} NPCs (+30 coins, 16 walls), 20 Hz, ${SECONDS} s game time`);
+/** Source of entity views per tick: the synthetic world, or the real simulation. */
+interface WorldSource {
+  tick: number;
+  step(): void;
+  entities(): ReturnType<SyntheticWorld['entities']>;
+  readonly moving: number;
+}
+
+async function realWorld(): Promise<WorldSource> {
+  const wasm = new Uint8Array(readFileSync(new URL('../engine-wasm/pkg/engine_wasm_bg.wasm', import.meta.url)));
+  const sim = await createSimulation({ wasm, scripts: readLuaScripts(), seed: 42, npcs: NPCS });
+  const rng = new Rng(5);
+  const held: [number, number][] = [];
+  for (let i = 1; i <= PLAYERS; i++) {
+    sim.addPlayer(`player_${i}`, `bot${i}`);
+    held.push([0, 0]);
+  }
+  let seq = 0;
+  return {
+    get tick() {
+      return sim.tick;
+    },
+    step() {
+      seq++;
+      for (let i = 0; i < PLAYERS; i++) {
+        if (rng.next() < 1 / 40) {
+          const d = rng.int(9);
+          held[i] = [[0, 1, 1, 0, -1, -1, -1, 0, 1][d], [0, 0, 1, 1, 1, 0, -1, -1, -1][d]];
+        }
+        sim.setInput(`player_${i + 1}`, { seq, dx: held[i][0], dy: held[i][1] });
+      }
+      sim.step();
+    },
+    entities: () => sim.entities(),
+    get moving() {
+      return sim.entities().filter((e) => e.kind === 'player' || e.kind === 'npc').length;
+    },
+  };
+}
+
+const results = scenarios.map((sc) => runScenario(sc, new SyntheticWorld({ players: PLAYERS, npcs: NPCS, coins: 30, walls: 16, seed: 42, coinChurn: 0.05 }), 'synthetic', SECONDS));
+const REAL_SECONDS = 20;
+if (!process.argv.includes('--synthetic-only')) {
+  for (const sc of [scenarios[1], scenarios[2]]) results.push(runScenario(sc, await realWorld(), 'real simulation', REAL_SECONDS));
+}
+console.log(`snapshot bench: ${PLAYERS} players + ${NPCS} NPCs, 20 Hz; synthetic world (+30 coins, 16 walls) ${SECONDS} s, real simulation ${REAL_SECONDS} s of game time`);
 console.table(results);
 // host cost for a full room: one body per distinct baseline, header per client
 mkdirSync('bench/results', { recursive: true });

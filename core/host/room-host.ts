@@ -7,6 +7,7 @@
 import type { Connection, Frame } from '../net/transport';
 import type { GameAction, PlayerId, Simulation } from '../sim/types';
 import type { WasmSource } from '../physics/types';
+import { restoreSimulation } from '../sim/simulation';
 import type { HostTickTelemetry, RoomHostApi, RoomHostEvents, RoomHostOptions, RoomLimits } from './types';
 import {
   PROTOCOL_VERSION,
@@ -163,7 +164,7 @@ export class RoomHost implements RoomHostApi {
   /** Rebuild a room from serialize() output (takeover by the server, or a host migration). */
   static async restore(blob: Uint8Array, wasm: WasmSource, opts: RestoreOptions): Promise<RoomHost> {
     const { meta, simBlob } = RoomHost.parseSerialized(blob);
-    const restoreSim = opts.restoreSim ?? defaultRestoreSim;
+    const restoreSim = opts.restoreSim ?? restoreSimulation;
     const sim = await restoreSim(simBlob, wasm);
     const host = new RoomHost({ ...opts, sim, code: opts.code ?? meta.code, snapshotHz: opts.snapshotHz ?? meta.snapshotHz });
     host.adoptSlots(meta);
@@ -838,15 +839,6 @@ export class RoomHost implements RoomHostApi {
   get closed(): boolean {
     return this.closedReason !== null;
   }
-}
-
-// Until core/sim/simulation lands on this branch the simulation factory must be passed in.
-let defaultRestoreSim = async (_b: Uint8Array, _w: WasmSource): Promise<Simulation> => {
-  throw new Error('RoomHost.restore: no simulation restore function available');
-};
-/** Set the default simulation restore (wired to core/sim/simulation). */
-export function setDefaultRestoreSimulation(fn: (b: Uint8Array, w: WasmSource) => Promise<Simulation>): void {
-  defaultRestoreSim = fn;
 }
 
 function stripUndefined<T extends object>(o: T): Partial<T> {
