@@ -147,9 +147,75 @@ if (!process.argv.includes('--synthetic-only')) {
 }
 console.log(`snapshot bench: ${PLAYERS} players + ${NPCS} NPCs, 20 Hz; synthetic world (+30 coins, 16 walls) ${SECONDS} s, real simulation ${REAL_SECONDS} s of game time`);
 console.table(results);
+
+/**
+ * Design sweep on the real simulation: bytes per moving entity of the update records alone
+ * (head + fields) for three ways of coding motion, baseline 1/2/4 snapshots old.
+ */
+async function sweep(): Promise<{ lag: number; scheme: string; bytesPerMovingEntity: number }[]> {
+  const w = await realWorld();
+  const snaps: ReturnType<WorldSource['entities']>[] = [];
+  for (let t = 1; t <= 15 * 60; t++) {
+    w.step();
+    if (t % 3 === 0 && t > 60) snaps.push(w.entities().map((e) => ({ ...e })));
+  }
+  const vlen = (v: number): number => {
+    let z = v >= 0 ? v * 2 : -v * 2 - 1;
+    let n = 1;
+    while (z >= 128) {
+      z = Math.floor(z / 128);
+      n++;
+    }
+    return n;
+  };
+  const schemes: [string, (kind: string) => number][] = [
+    ['velocity (1/2 u/s) for all, dead reckoning', () => 2],
+    ['no velocity, position deltas', () => 0],
+    ['velocity for players only (chosen)', (k) => (k === 'player' ? 2 : 0)],
+  ];
+  const out: { lag: number; scheme: string; bytesPerMovingEntity: number }[] = [];
+  for (const lag of [1, 2, 4]) {
+    for (const [scheme, velScale] of schemes) {
+      let bytes = 0;
+      let n = 0;
+      for (let k = lag; k < snaps.length; k++) {
+        const base = new Map(snaps[k - lag].map((e) => [e.id, e]));
+        const dt = lag * SNAPSHOT_EVERY;
+        for (const e of snaps[k]) {
+          if (e.kind !== 'player' && e.kind !== 'npc') continue;
+          const b = base.get(e.id);
+          if (!b) continue;
+          n++;
+          const vs = velScale(e.kind);
+          const q = (v: number, sc: number): number => Math.round(v * sc);
+          const [bx, by, x, y] = [q(b.x, 8), q(b.y, 8), q(e.x, 8), q(e.y, 8)];
+          let cost = 0;
+          if (vs === 0) {
+            if (x !== bx || y !== by) cost += vlen(x - bx) + vlen(y - by);
+          } else {
+            const [bvx, bvy, vx, vy] = [q(b.vx, vs), q(b.vy, vs), q(e.vx, vs), q(e.vy, vs)];
+            const px = bx + Math.trunc((bvx * dt * 8) / (vs * 60));
+            const py = by + Math.trunc((bvy * dt * 8) / (vs * 60));
+            if (x !== px || y !== py) cost += vlen(x - px) + vlen(y - py);
+            if (vx !== bvx || vy !== bvy) cost += vlen(vx - bvx) + vlen(vy - bvy);
+          }
+          if (cost) cost += 1; // head
+          bytes += cost;
+        }
+      }
+      out.push({ lag, scheme, bytesPerMovingEntity: +(bytes / n).toFixed(2) });
+    }
+  }
+  return out;
+}
+const sweepResults = process.argv.includes('--synthetic-only') ? [] : await sweep();
+if (sweepResults.length) {
+  console.log('motion coding sweep (real simulation, update records only; lag = baseline age in snapshots):');
+  console.table(sweepResults);
+}
 // host cost for a full room: one body per distinct baseline, header per client
 mkdirSync('bench/results', { recursive: true });
-writeFileSync('bench/results/snapshot.json', JSON.stringify({ date: new Date().toISOString(), players: PLAYERS, npcs: NPCS, results }, null, 2));
+writeFileSync('bench/results/snapshot.json', JSON.stringify({ date: new Date().toISOString(), players: PLAYERS, npcs: NPCS, results, sweep: sweepResults }, null, 2));
 if (results.some((r) => r.mismatches)) {
   console.error('MISMATCH: delta decode differs from the full state');
   process.exit(1);
