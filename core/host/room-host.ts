@@ -480,7 +480,8 @@ export class RoomHost implements RoomHostApi {
       this.encoder.capture(this.sim.tick, this.sim.entities());
       latest = this.encoder.ring.latest()!;
     }
-    this.sendSnapshot(cs, latest.tick, null);
+    // reliable: it must arrive after the welcome (ordering holds only within a channel)
+    this.sendSnapshot(cs, latest.tick, null, 'reliable');
     this.sendRoster();
     if (!reconnected) this.emit('join', slot.id, slot.name);
   }
@@ -694,7 +695,12 @@ export class RoomHost implements RoomHostApi {
     return tel;
   }
 
-  private sendSnapshot(cs: ConnState, tick: number, jsonEntities: string | null): { bytes: number; full: boolean } | null {
+  private sendSnapshot(
+    cs: ConnState,
+    tick: number,
+    jsonEntities: string | null,
+    channel: 'reliable' | 'unreliable' = 'unreliable',
+  ): { bytes: number; full: boolean } | null {
     const slot = cs.slot!;
     let frame: Frame;
     let full = true;
@@ -705,7 +711,7 @@ export class RoomHost implements RoomHostApi {
       full = baseTick === null;
       frame = encodeSnapshotFrame(tick, baseTick, slot.appliedSeq, body);
     }
-    if (!this.sendFrame(cs, frame, 'unreliable')) return null;
+    if (!this.sendFrame(cs, frame, channel)) return null;
     cs.lastSnapshotTick = tick;
     return { bytes: frameBytes(frame), full };
   }

@@ -50,6 +50,7 @@ test('prediction at 100 ms RTT: small corrections, no visible snapping', async (
     }
   }
   c.on('snapshot', () => corrections.push(c.predictor.lastCorrection));
+  const fullsBefore = c.stats.fullSnapshots;
   for (let i = 0; i < 60 * 3; i++) {
     clock.advance(TICK_MS);
     const [dx, dy] = path[Math.floor(i / 36) % path.length];
@@ -61,6 +62,10 @@ test('prediction at 100 ms RTT: small corrections, no visible snapping', async (
     prev = r;
   }
   assert.ok(c.welcome);
+  // 5% of snapshots lost: deltas still decode (the host uses the newest acked baseline)
+  assert.equal(c.stats.decodeErrors, 0, String(c.lastDecodeError));
+  assert.ok(fullsBefore <= 4, `full snapshots until the first ack: ${fullsBefore}`);
+  assert.equal(c.stats.fullSnapshots, fullsBefore, 'afterwards only deltas');
   assert.ok(c.rtt! > 90 && c.rtt! < 130, `rtt ${c.rtt}`);
   assert.ok(corrections.length > 40, `snapshots ${corrections.length}`);
   const sorted = [...corrections].sort((x, y) => x - y);
