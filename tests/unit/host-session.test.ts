@@ -205,3 +205,18 @@ test('telemetry reports snapshot bytes', async () => {
   assert.ok(withSnap.every((t) => t.snapshotBytes > 0));
   h.dispose();
 });
+
+test('after a stall the timer catches up at most a few ticks and never spirals', async () => {
+  const h = await Harness.create();
+  let fake = 0;
+  const room = new RoomHost({ sim: h.sim, code: 'ST', hostToken: 'x', now: () => fake });
+  let ticks = 0;
+  room.on('telemetry', () => ticks++);
+  room.start();
+  fake = 1000; // the process stalled for a second before the first timer fired
+  await new Promise((r) => setTimeout(r, 120));
+  room.stop();
+  assert.ok(ticks >= 1 && ticks <= 4, `caught up ${ticks} ticks`);
+  assert.ok(room.stats.lateTicksSkipped >= 50, `skipped ${room.stats.lateTicksSkipped}`);
+  h.sim.dispose();
+});
