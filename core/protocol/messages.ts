@@ -193,6 +193,14 @@ const QUpdateSchema = z.object({
   h: z.number().int().min(0),
 });
 
+/** Header of a binary snapshot (validated on every decode). */
+export const SnapshotHeaderSchema = z.object({
+  type: z.literal('snapshot_bin'),
+  tick: seqNum,
+  baseTick: seqNum.nullable(),
+  lastInputSeq: seqNum,
+});
+
 /** Parsed binary snapshot (structure; reconstruct with core/snapshot applySnapshot). */
 export const BinarySnapshotSchema = z.object({
   type: z.literal('snapshot_bin'),
