@@ -1,7 +1,8 @@
 /**
  * Frame codecs. Text frames are always JSON; binary frames start with a message-type byte
  * (BinaryType). Decoders never throw: they return {ok:false, error:{code,message}}. Oversize
- * frames are rejected before any parsing. Every decoded message passes its zod schema.
+ * frames are rejected before any parsing. Every decoded message passes its zod schema (for a
+ * binary snapshot: the header; its entity arrays come typed and range-checked from the reader).
  */
 import type { Frame } from '../net/transport';
 import { BinaryError, ByteReader, ByteWriter, utf8Length } from './bytes';
