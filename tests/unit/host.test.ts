@@ -202,3 +202,28 @@ test('rules messages are delivered; ping/pong measures RTT', async () => {
   assert.ok(h.host.roster().players.every((p) => p.ping >= 0));
   h.dispose();
 });
+
+test('GameClient in JSON mode: text frames only, state and prediction work without acks', async () => {
+  const h = await Harness.create();
+  const c = h.client({ name: 'J', encoding: 'json' });
+  const sent: (string | Uint8Array)[] = [];
+  const orig = c.conn.send.bind(c.conn);
+  c.conn.send = (f, ch) => {
+    sent.push(f);
+    orig(f, ch);
+  };
+  await flush();
+  const w = await c.ready();
+  assert.equal(w.encoding, 'json');
+  c.setInput(0, -1);
+  await h.tick(45);
+  assert.ok(sent.length > 30 && sent.every((f) => typeof f === 'string'), 'JSON frames only');
+  assert.ok(!sent.some((f) => (f as string).includes('"ack"')), 'no acks in JSON mode');
+  const self = c.self()!;
+  const truth = h.playerEntity(w.playerId)!;
+  assert.ok(Math.abs(self.y - truth.y) < 30, 'newest snapshot is at most a snapshot behind');
+  assert.ok(c.lastInputSeq > 30);
+  const p = c.predictor.predicted!;
+  assert.ok(Math.abs(p.y - truth.y) < 1, `prediction ${p.y} vs host ${truth.y}`);
+  h.dispose();
+});
