@@ -504,13 +504,16 @@ export class RoomHost implements RoomHostApi {
         this.onAck(cs, msg.tick);
         return;
       case 'action': {
-        if (msg.player_id !== undefined && msg.player_id !== slot.id) {
-          this.sendError(cs, 'spoofed_player_id', `you are ${slot.id}, not ${msg.player_id}`);
+        // identity claims: player_id (legacy) or playerId must be the connection's own id
+        const claimed = msg.player_id ?? msg.playerId;
+        if (claimed !== undefined && claimed !== slot.id) {
+          this.sendError(cs, 'spoofed_player_id', `you are ${slot.id}, not ${String(claimed)}`);
           return;
         }
-        const { type: _t, player_id: _p, ...rest } = msg;
+        const { type: _t, player_id: _p, playerId: _q, ...rest } = msg;
         void _t;
         void _p;
+        void _q;
         try {
           this.sim.action(slot.id, rest as GameAction);
         } catch (e) {

@@ -79,6 +79,11 @@ test('JSON mode bot: legacy action as-is, spoofed player_id refused, JSON snapsh
   assert.equal(err.code, 'spoofed_player_id');
   assert.ok(Math.abs(h.playerEntity('player_1')!.y - otherStart.y) < 0.01, 'other player did not move');
   assert.ok(Math.abs(h.playerEntity('player_2')!.y - myStart.y) < 0.01, 'bot did not move either');
+  const camel = bot.msgs.length;
+  bot.send('{"action":"move","direction":"up","playerId":"player_1"}');
+  await h.tick(10);
+  assert.equal(bot.msgs.slice(camel).find((m) => m.type === 'error')?.code, 'spoofed_player_id');
+  assert.ok(Math.abs(h.playerEntity('player_1')!.y - otherStart.y) < 0.01);
   const inputSpoof = bot.msgs.length;
   bot.send('{"type":"input","seq":1,"dx":0,"dy":-1,"player_id":"player_1"}');
   await h.tick(6);
