@@ -154,3 +154,36 @@ test('binary input frames from a raw peer move the player; bogus acks are harmle
   assert.ok(h.playerEntity('player_1')!.x < start.x - 50);
   h.dispose();
 });
+
+test('garbage from a joined peer never breaks the room', async () => {
+  const h = await Harness.create({}, { limits: { maxMessagesPerSecond: 10_000 } });
+  const good = h.client({ name: 'good' });
+  const junk = h.raw();
+  junk.send(JSON.stringify({ type: 'hello', name: 'junk' }));
+  await flush();
+  await good.ready();
+  const internal: Error[] = [];
+  h.host.on('error', (e) => internal.push(e));
+  let seed = 17;
+  const rnd = (n: number): number => (seed = (seed * 1103515245 + 12345) >>> 0) % n;
+  const pieces = ['{', '}', '"type"', ':', '"input"', '"action"', '"seq"', '1', '-1e309', 'null', '[', ']', ',', '"move"', '"dx"', '2', '"player_id"', '"__proto__"', '"hello"', '"kick"', '"ack"', '"tick"', '99999999999'];
+  for (let i = 0; i < 400; i++) {
+    if (i % 2) {
+      const b = new Uint8Array(1 + rnd(30));
+      for (let k = 0; k < b.length; k++) b[k] = rnd(256);
+      if (i % 4 === 1) b[0] = 1 + rnd(2); // valid type byte, random body
+      junk.send(b);
+    } else {
+      let s = '';
+      for (let k = 0, n = 1 + rnd(12); k < n; k++) s += pieces[rnd(pieces.length)];
+      junk.send(s);
+    }
+  }
+  const before = good.stats.snapshots;
+  await h.tick(12);
+  assert.deepEqual(internal, []);
+  assert.ok(junk.of('error').length > 100);
+  assert.ok(good.stats.snapshots >= before + 3);
+  assert.ok(!good.closed);
+  h.dispose();
+});
