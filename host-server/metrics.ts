@@ -1,0 +1,85 @@
+/**
+ * Prometheus metrics (prom-client). One Registry per server instance, so several servers can
+ * live in one process (tests) without clashing on the global registry.
+ */
+import client from 'prom-client';
+
+export type Metrics = ReturnType<typeof createMetrics>;
+
+export function createMetrics() {
+  const registry = new client.Registry();
+  client.collectDefaultMetrics({ register: registry, prefix: 'arena_' });
+  const rooms = new client.Gauge({
+    name: 'arena_rooms',
+    help: 'Rooms by hosting kind',
+    labelNames: ['hosting'] as const,
+    registers: [registry],
+  });
+  const players = new client.Gauge({
+    name: 'arena_players',
+    help: 'Players in rooms (server-hosted: connected; browser-hosted: as reported by the host)',
+    labelNames: ['hosting'] as const,
+    registers: [registry],
+  });
+  const connections = new client.Gauge({
+    name: 'arena_connections',
+    help: 'Open connections by transport (ws = server-hosted player, relay = relayed player, host_link, peerjs = signaling)',
+    labelNames: ['transport'] as const,
+    registers: [registry],
+  });
+  const tickSeconds = new client.Histogram({
+    name: 'arena_tick_seconds',
+    help: 'Wall time of one server-hosted room tick (simulation + snapshot encoding + sends)',
+    buckets: [0.0005, 0.001, 0.002, 0.004, 0.008, 0.0167, 0.033, 0.066, 0.1, 0.25],
+    registers: [registry],
+  });
+  const tickSummary = new client.Summary({
+    name: 'arena_tick_duration_seconds',
+    help: 'Room tick wall time, percentiles over the last 10 s',
+    percentiles: [0.5, 0.9, 0.99, 0.999],
+    maxAgeSeconds: 10,
+    ageBuckets: 2,
+    registers: [registry],
+  });
+  const droppedSteps = new client.Gauge({
+    name: 'arena_tick_loop_dropped_steps',
+    help: 'Fixed steps the 60 Hz room loop dropped because it could not keep up (since start)',
+    registers: [registry],
+  });
+  const loopLag = new client.Gauge({
+    name: 'arena_tick_loop_lag_seconds',
+    help: 'How late the last 60 Hz room loop iteration started',
+    registers: [registry],
+  });
+  const luaSeconds = new client.Histogram({
+    name: 'arena_lua_seconds',
+    help: 'Lua time per server-hosted tick',
+    buckets: [0.0001, 0.0005, 0.001, 0.002, 0.004, 0.008, 0.0167, 0.05],
+    registers: [registry],
+  });
+  const bytesOut = new client.Counter({
+    name: 'arena_bytes_out_total',
+    help: 'Bytes sent over game WebSockets (players, relayed players, host links)',
+    labelNames: ['transport'] as const,
+    registers: [registry],
+  });
+  const bytesIn = new client.Counter({
+    name: 'arena_bytes_in_total',
+    help: 'Bytes received over game WebSockets',
+    labelNames: ['transport'] as const,
+    registers: [registry],
+  });
+  const errors = new client.Counter({
+    name: 'arena_errors_total',
+    help: 'Errors by kind (rate_limited, too_large, bad_request, slow_consumer, script, internal, ...)',
+    labelNames: ['kind'] as const,
+    registers: [registry],
+  });
+  const httpRequests = new client.Counter({
+    name: 'arena_http_requests_total',
+    help: 'HTTP API requests by route and status',
+    labelNames: ['route', 'status'] as const,
+    registers: [registry],
+  });
+  return { registry, rooms, players, connections, tickSeconds, tickSummary, droppedSteps, loopLag, luaSeconds, bytesOut, bytesIn, errors, httpRequests };
+}
