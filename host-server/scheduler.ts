@@ -25,6 +25,8 @@ export class TickScheduler {
   constructor(
     private readonly onTick: (code: string, ms: number) => void,
     private readonly onError: (code: string, err: Error) => void,
+    /** Wall time of one whole step (every room ticked once): must stay under TICK_MS. */
+    private readonly onStep: (ms: number, rooms: number) => void = () => {},
   ) {}
 
   add(code: string, host: RoomHostApi): void {
@@ -73,6 +75,7 @@ export class TickScheduler {
   }
 
   private stepAll(): void {
+    const s0 = performance.now();
     for (const [code, host] of this.hosts) {
       const t0 = performance.now();
       try {
@@ -82,5 +85,6 @@ export class TickScheduler {
       }
       this.onTick(code, performance.now() - t0);
     }
+    this.onStep(performance.now() - s0, this.hosts.size);
   }
 }

@@ -82,6 +82,7 @@ export function createServer(partial: Partial<ServerConfig> = {}, deps: ServerDe
       metrics.errors.inc({ kind: 'tick' });
       log.error({ code, err: err.message }, 'tick failed');
     },
+    (ms) => metrics.stepSummary.observe(ms / 1000),
   );
 
   const app = express();
