@@ -22,6 +22,7 @@ import {
   CLOSE_GOING_AWAY,
   CLOSE_POLICY,
   CLOSE_TRY_AGAIN_LATER,
+  CLOSE_SERVER_HOSTED,
 } from './ws-connection';
 import { HostLink } from './relay';
 
@@ -110,7 +111,7 @@ export class Gateway {
       if (!tokenEquals(q.get('token'), room.hostToken)) {
         return this.refuse(ws, 'forbidden', 'wrong or missing host token', CLOSE_FORBIDDEN);
       }
-      if (room.host) return this.refuse(ws, 'room_server_hosted', 'this room runs on the server', CLOSE_POLICY);
+      if (room.host) return this.refuse(ws, 'room_server_hosted', 'this room runs on the server', CLOSE_SERVER_HOSTED);
       this.openHostLink(room, ws);
       return;
     }
@@ -169,16 +170,16 @@ export class Gateway {
   }
 
   /** Close the host link and its relayed clients (takeover, room removal). */
-  dropHostLink(room: Room, reason: string): void {
+  dropHostLink(room: Room, reason: string, code = CLOSE_SERVER_HOSTED): void {
     const link = this.links.get(room.code);
     if (!link) return;
     this.links.delete(room.code);
     room.hostLinkOnline = false;
-    link.close(reason, CLOSE_GOING_AWAY);
+    link.close(reason, code);
   }
 
   closeRoom(room: Room, reason: string): void {
-    this.dropHostLink(room, reason);
+    this.dropHostLink(room, reason, CLOSE_NOT_FOUND);
   }
 
   shutdown(): void {

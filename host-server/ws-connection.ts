@@ -18,6 +18,8 @@ export const CLOSE_SLOW_CONSUMER = 4008;
 export const CLOSE_NOT_FOUND = 4004;
 export const CLOSE_FORBIDDEN = 4003;
 export const CLOSE_HOST_LEFT = 4010;
+/** The room runs on the server now (server-hosted or taken over): a host link is refused for good. */
+export const CLOSE_SERVER_HOSTED = 4009;
 
 export interface WsConnectionOptions {
   kind: TransportKind;
