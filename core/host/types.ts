@@ -13,6 +13,20 @@ export interface RoomLimits {
   maxMessagesPerSecond: number; // default 120 per connection (token bucket)
   reconnectGraceMs: number; // default 30_000: a dropped player's slot is kept this long
   maxBufferedBytes: number; // default 1 MiB: a slower consumer is closed, not buffered forever
+  /** Frame limit for connections with host rights (load_mod uploads); default 128 KiB. */
+  maxModBytes?: number;
+}
+
+/** Per-tick telemetry of the room host: the simulation's plus network counters. */
+export interface HostTickTelemetry extends TickTelemetry {
+  /** snapshot bytes sent this tick (all clients) */
+  snapshotBytes: number;
+  snapshotsSent: number;
+  /** full (non-delta) snapshots among them */
+  fullSnapshots: number;
+  connections: number;
+  /** wall time of the whole tick() in ms */
+  tickMs: number;
 }
 
 export interface RoomHostOptions {
@@ -26,7 +40,7 @@ export interface RoomHostOptions {
 }
 
 export interface RoomHostEvents {
-  telemetry: (t: TickTelemetry) => void;
+  telemetry: (t: HostTickTelemetry) => void;
   join: (id: PlayerId, name: string) => void;
   leave: (id: PlayerId, reason: string) => void;
   /** No player connected (after the grace period): the owner may expire the room. */
@@ -42,7 +56,7 @@ export interface RoomHostApi {
   /** Hand a fresh connection to the room; it must say `hello` first. */
   attach(conn: Connection): void;
   /** One fixed tick: step the simulation, send snapshots when due. */
-  tick(): TickTelemetry;
+  tick(): HostTickTelemetry;
   /** Run tick() at 60 Hz with a drift-corrected timer until stop(). */
   start(): void;
   stop(): void;

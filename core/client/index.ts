@@ -1,0 +1,4 @@
+export * from './game-client';
+export * from './interpolation';
+export * from './prediction';
+export * from './movement';

@@ -1,0 +1,3 @@
+/** Physics engine (Rust/WASM) public API. */
+export * from './types';
+export { PhysicsWorld, PhysicsEngineCrashedError, loadPhysics, isPhysicsLoaded, resolveConfig } from './world';

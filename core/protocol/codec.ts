@@ -1,0 +1,221 @@
+/**
+ * Frame codecs. Text frames are always JSON; binary frames start with a message-type byte
+ * (BinaryType). Decoders never throw: they return {ok:false, error:{code,message}}. Oversize
+ * frames are rejected before any parsing. Every decoded message passes its zod schema.
+ */
+import type { Frame } from '../net/transport';
+import { BinaryError, ByteReader, ByteWriter, utf8Length } from './bytes';
+import { readSnapshotBody } from '../snapshot/codec';
+import {
+  ClientMessageSchema,
+  ServerMessageSchema,
+  CLIENT_MESSAGE_TYPES,
+  type ClientMessage,
+  type DecodeResult,
+  type Encoding,
+  type ErrorCode,
+  type ServerMessage,
+  type InputMsg,
+  type JsonSnapshotMsg,
+} from './messages';
+
+/** First byte of a binary frame. */
+export const enum BinaryType {
+  Input = 0x01,
+  Ack = 0x02,
+  Snapshot = 0x10,
+}
+
+/** Default frame limit for client -> host (RoomLimits.maxMessageBytes). */
+export const DEFAULT_MAX_MESSAGE_BYTES = 4096;
+/** Default frame limit for host -> client (JSON snapshots of big rooms). */
+export const DEFAULT_MAX_SERVER_FRAME_BYTES = 4 * 1024 * 1024;
+
+export function frameBytes(frame: Frame): number {
+  return typeof frame === 'string' ? utf8Length(frame) : frame.byteLength;
+}
+
+function fail<T>(code: ErrorCode, message: string): DecodeResult<T> {
+  return { ok: false, error: { code, message } };
+}
+
+function tooLarge(frame: Frame, maxBytes: number): boolean {
+  if (typeof frame === 'string') {
+    // UTF-8 bytes >= UTF-16 code units, and <= 3 per code unit.
+    if (frame.length > maxBytes) return true;
+    if (frame.length * 3 <= maxBytes) return false;
+    return utf8Length(frame) > maxBytes;
+  }
+  return frame.byteLength > maxBytes;
+}
+
+function dropProto(key: string, value: unknown): unknown {
+  return key === '__proto__' ? undefined : value;
+}
+
+function parseJsonObject(text: string): { ok: true; obj: Record<string, unknown> } | { ok: false; message: string } {
+  let v: unknown;
+  try {
+    v = JSON.parse(text, dropProto);
+  } catch (e) {
+    return { ok: false, message: `invalid JSON: ${(e as Error).message}` };
+  }
+  if (typeof v !== 'object' || v === null || Array.isArray(v)) return { ok: false, message: 'a message must be a JSON object' };
+  return { ok: true, obj: v as Record<string, unknown> };
+}
+
+function issueText(err: { issues: readonly { path: readonly PropertyKey[]; message: string }[] }): string {
+  const first = err.issues[0];
+  if (!first) return 'invalid message';
+  const path = first.path.map(String).join('.');
+  return path ? `${path}: ${first.message}` : first.message;
+}
+
+/** Quantize an input axis to the i8 wire value (the host sees exactly dequantizeAxis of this). */
+export function quantizeAxis(v: number): number {
+  if (!Number.isFinite(v)) return 0;
+  return Math.max(-127, Math.min(127, Math.round(v * 127)));
+}
+export function dequantizeAxis(q: number): number {
+  return Math.max(-1, Math.min(1, q / 127));
+}
+/** The axis value the host will apply for a client-side value (binary inputs are quantized). */
+export function wireAxis(v: number): number {
+  return dequantizeAxis(quantizeAxis(v));
+}
+
+// ---------------------------------------------------------------- client -> host
+
+export interface DecodeOptions {
+  maxBytes?: number;
+}
+
+export function decodeClientMessage(frame: Frame, opts: DecodeOptions = {}): DecodeResult<ClientMessage> {
+  const maxBytes = opts.maxBytes ?? DEFAULT_MAX_MESSAGE_BYTES;
+  if (typeof frame !== 'string' && !(frame instanceof Uint8Array)) return fail('bad_message', 'frame must be text or bytes');
+  if (tooLarge(frame, maxBytes)) return fail('too_large', `frame exceeds ${maxBytes} bytes`);
+  let candidate: unknown;
+  if (typeof frame === 'string') {
+    const p = parseJsonObject(frame);
+    if (!p.ok) return fail('bad_json', p.message);
+    const obj = p.obj;
+    if (obj.type === undefined && typeof obj.action === 'string') {
+      // Legacy action: {"action":"move","direction":"right","player_id":"player_1"}
+      candidate = { ...obj, type: 'action' };
+    } else {
+      if (typeof obj.type !== 'string') return fail('bad_message', 'missing "type" (or legacy "action")');
+      if (!(CLIENT_MESSAGE_TYPES as readonly string[]).includes(obj.type)) return fail('unknown_type', `unknown message type "${obj.type.slice(0, 40)}"`);
+      candidate = obj;
+    }
+  } else {
+    if (frame.byteLength === 0) return fail('bad_binary', 'empty binary frame');
+    try {
+      const r = new ByteReader(frame, 1);
+      switch (frame[0]) {
+        case BinaryType.Input: {
+          const seq = r.uvar();
+          const dx = dequantizeAxis(r.i8());
+          const dy = dequantizeAxis(r.i8());
+          const m: Record<string, unknown> = { type: 'input', seq, dx, dy };
+          if (r.remaining > 0) m.ack = r.uvar();
+          if (r.remaining !== 0) return fail('bad_binary', 'trailing bytes after input');
+          candidate = m;
+          break;
+        }
+        case BinaryType.Ack: {
+          const tick = r.uvar();
+          if (r.remaining !== 0) return fail('bad_binary', 'trailing bytes after ack');
+          candidate = { type: 'ack', tick };
+          break;
+        }
+        default:
+          return fail('unknown_type', `unknown binary message type 0x${frame[0].toString(16)}`);
+      }
+    } catch (e) {
+      if (e instanceof BinaryError) return fail('bad_binary', e.message);
+      return fail('bad_binary', 'malformed binary frame');
+    }
+  }
+  const res = ClientMessageSchema.safeParse(candidate);
+  if (!res.success) return fail('bad_message', issueText(res.error));
+  return { ok: true, msg: res.data };
+}
+
+/**
+ * Encode a client message. With encoding 'binary', input and ack use their compact binary form;
+ * every other message (and everything in 'json' mode) is a JSON text frame.
+ */
+export function encodeClientMessage(msg: ClientMessage, encoding: Encoding = 'binary'): Frame {
+  if (encoding === 'binary') {
+    if (msg.type === 'input') return encodeBinaryInput(msg);
+    if (msg.type === 'ack') return new ByteWriter(8).u8(BinaryType.Ack).uvar(msg.tick).finish();
+  }
+  return JSON.stringify(msg);
+}
+
+function encodeBinaryInput(msg: InputMsg): Uint8Array {
+  const w = new ByteWriter(16).u8(BinaryType.Input).uvar(msg.seq).i8(quantizeAxis(msg.dx)).i8(quantizeAxis(msg.dy));
+  if (msg.ack !== undefined) w.uvar(msg.ack);
+  return w.finish();
+}
+
+// ---------------------------------------------------------------- host -> client
+
+export function decodeServerMessage(frame: Frame, opts: DecodeOptions = {}): DecodeResult<ServerMessage> {
+  const maxBytes = opts.maxBytes ?? DEFAULT_MAX_SERVER_FRAME_BYTES;
+  if (typeof frame !== 'string' && !(frame instanceof Uint8Array)) return fail('bad_message', 'frame must be text or bytes');
+  if (tooLarge(frame, maxBytes)) return fail('too_large', `frame exceeds ${maxBytes} bytes`);
+  let candidate: unknown;
+  if (typeof frame === 'string') {
+    const p = parseJsonObject(frame);
+    if (!p.ok) return fail('bad_json', p.message);
+    if (typeof p.obj.type !== 'string') return fail('bad_message', 'missing "type"');
+    if (p.obj.type === 'snapshot_bin') return fail('bad_message', 'snapshot_bin is binary only');
+    candidate = p.obj;
+  } else {
+    if (frame.byteLength === 0) return fail('bad_binary', 'empty binary frame');
+    if (frame[0] !== BinaryType.Snapshot) return fail('unknown_type', `unknown binary message type 0x${frame[0].toString(16)}`);
+    try {
+      const r = new ByteReader(frame, 1);
+      const tick = r.uvar();
+      const back = r.uvar();
+      const lastInputSeq = r.uvar();
+      if (back > tick) return fail('bad_binary', 'baseline before tick 0');
+      const body = readSnapshotBody(r);
+      candidate = { type: 'snapshot_bin', tick, baseTick: back === 0 ? null : tick - back, lastInputSeq, ...body };
+    } catch (e) {
+      if (e instanceof BinaryError) return fail('bad_binary', e.message);
+      return fail('bad_binary', 'malformed binary frame');
+    }
+  }
+  const res = ServerMessageSchema.safeParse(candidate);
+  if (!res.success) {
+    const t = (candidate as { type?: unknown }).type;
+    const known = ServerMessageSchema.options.some((o) => o.shape.type.value === t);
+    return fail(known ? 'bad_message' : 'unknown_type', known ? issueText(res.error) : `unknown message type "${String(t).slice(0, 40)}"`);
+  }
+  return { ok: true, msg: res.data };
+}
+
+/** Encode a host -> client message as JSON text (snapshots: see encodeSnapshotFrame). */
+export function encodeServerMessage(msg: Exclude<ServerMessage, { type: 'snapshot_bin' }>): string {
+  return JSON.stringify(msg);
+}
+
+/** Binary snapshot frame: header + a body from core/snapshot encodeSnapshotBody. */
+export function encodeSnapshotFrame(tick: number, baseTick: number | null, lastInputSeq: number, body: Uint8Array): Uint8Array {
+  const w = new ByteWriter(body.length + 24);
+  w.u8(BinaryType.Snapshot).uvar(tick).uvar(baseTick === null ? 0 : tick - baseTick).uvar(lastInputSeq);
+  w.bytes(body);
+  return w.finish();
+}
+
+/**
+ * JSON snapshot frame. `entitiesJson` is the JSON text of the entity array (shared by all JSON
+ * clients of a tick, so it is stringified once).
+ */
+export function encodeJsonSnapshot(tick: number, lastInputSeq: number, entitiesJson: string): string {
+  return `{"type":"snapshot","tick":${tick},"lastInputSeq":${lastInputSeq},"entities":${entitiesJson}}`;
+}
+
+export type { JsonSnapshotMsg };

@@ -1,0 +1,280 @@
+//! Broadphase: a uniform grid for dynamic circles (rebuilt every step with a counting sort,
+//! so it is O(n) and its iteration order depends only on positions and body order), and a
+//! coarse grid for static boxes and sensors (rebuilt only when statics change).
+
+/// Uniform grid over the world for dynamic circles. Cell size >= the largest diameter (+ the contact margin), so
+/// overlapping circles always sit in the same or adjacent cells (half-neighbourhood scan).
+#[derive(Default)]
+pub struct DynGrid {
+    pub cell: f32,
+    inv: f32,
+    cols: u32,
+    rows: u32,
+    cell_start: Vec<u32>,
+    items: Vec<u32>,
+    tmp_cell: Vec<u32>,
+}
+
+impl DynGrid {
+    /// Rebuilds the grid for the dynamic bodies `dyns` (indices into the SoA arrays).
+    pub fn build(&mut self, w: f32, h: f32, max_radius: f32, pos: &[f32], dyns: &[u32]) {
+        let n = dyns.len();
+        let mut cell = (2.0 * max_radius * 1.06).max(1.0e-3);
+        let max_cells = (4 * n + 64) as f32;
+        let area = w * h;
+        if area / (cell * cell) > max_cells {
+            cell = (area / max_cells).sqrt();
+        }
+        // keep the row/col counts sane whatever the aspect ratio
+        cell = cell.max(w / 65535.0).max(h / 65535.0);
+        self.cell = cell;
+        self.inv = 1.0 / cell;
+        self.cols = ((w * self.inv) as u32).saturating_add(1).clamp(1, 65536);
+        self.rows = ((h * self.inv) as u32).saturating_add(1).clamp(1, 65536);
+        let cells = (self.cols as usize) * (self.rows as usize);
+        self.cell_start.clear();
+        self.cell_start.resize(cells + 1, 0);
+        self.tmp_cell.clear();
+        self.tmp_cell.reserve(n);
+        let (cols, rows, inv) = (self.cols, self.rows, self.inv);
+        for &i in dyns {
+            let i = i as usize;
+            let cx = cell_coord(pos[2 * i], inv, cols);
+            let cy = cell_coord(pos[2 * i + 1], inv, rows);
+            let c = cy * cols + cx;
+            self.tmp_cell.push(c);
+            self.cell_start[c as usize + 1] += 1;
+        }
+        for c in 0..cells {
+            self.cell_start[c + 1] += self.cell_start[c];
+        }
+        self.items.clear();
+        self.items.resize(n, 0);
+        // stable fill: use a running cursor copied from cell_start
+        let mut cursor = std::mem::take(&mut self.tmp_cell);
+        // reuse cursor memory: first compute destination per body
+        for (k, &i) in dyns.iter().enumerate() {
+            let c = cursor[k] as usize;
+            let dst = self.cell_start[c] as usize;
+            self.cell_start[c] += 1;
+            self.items[dst] = i;
+            cursor[k] = 0;
+        }
+        // restore cell_start (it was advanced to the end of every cell)
+        for c in (1..=cells).rev() {
+            self.cell_start[c] = self.cell_start[c - 1];
+        }
+        self.cell_start[0] = 0;
+        self.tmp_cell = cursor;
+    }
+
+    /// Calls `f(a, b)` once for every pair of dynamic bodies in the same or adjacent cells.
+    #[inline]
+    pub fn for_each_candidate<F: FnMut(u32, u32)>(&self, mut f: F) {
+        let cols = self.cols as usize;
+        let rows = self.rows as usize;
+        let cs = &self.cell_start;
+        let items = &self.items;
+        for cy in 0..rows {
+            for cx in 0..cols {
+                let c = cy * cols + cx;
+                let (s, e) = (cs[c] as usize, cs[c + 1] as usize);
+                if s == e {
+                    continue;
+                }
+                for ia in s..e {
+                    let a = items[ia];
+                    for &b in &items[ia + 1..e] {
+                        f(a, b);
+                    }
+                }
+                let mut other = |c2: usize| {
+                    let (s2, e2) = (cs[c2] as usize, cs[c2 + 1] as usize);
+                    if s2 == e2 {
+                        return;
+                    }
+                    for &a in &items[s..e] {
+                        for &b in &items[s2..e2] {
+                            f(a, b);
+                        }
+                    }
+                };
+                if cx + 1 < cols {
+                    other(c + 1);
+                }
+                if cy + 1 < rows {
+                    let c2 = c + cols;
+                    if cx > 0 {
+                        other(c2 - 1);
+                    }
+                    other(c2);
+                    if cx + 1 < cols {
+                        other(c2 + 1);
+                    }
+                }
+            }
+        }
+    }
+}
+
+#[inline]
+fn cell_coord(v: f32, inv: f32, n: u32) -> u32 {
+    let c = v * inv;
+    if c >= 0.0 {
+        (c as u32).min(n - 1) // `as` saturates, NaN -> 0
+    } else {
+        0
+    }
+}
+
+#[derive(Clone, Copy)]
+struct StaticItem {
+    body: u32,
+    cx0: u16,
+    cy0: u16,
+}
+
+/// Coarse grid (at most 64x64 cells) holding static boxes and sensors by their AABB.
+#[derive(Default)]
+pub struct StaticGrid {
+    inv: f32,
+    cols: u32,
+    rows: u32,
+    cell_start: Vec<u32>,
+    items: Vec<StaticItem>,
+    pub count: usize,
+}
+
+/// AABB of a static body (box: half extents, sensor: radius in both).
+#[inline]
+pub fn static_aabb(pos: &[f32], size: &[f32], i: usize) -> (f32, f32, f32, f32) {
+    let (x, y, hx, hy) = (pos[2 * i], pos[2 * i + 1], size[2 * i], size[2 * i + 1]);
+    (x - hx, y - hy, x + hx, y + hy)
+}
+
+impl StaticGrid {
+    pub fn build(&mut self, w: f32, h: f32, pos: &[f32], size: &[f32], statics: &[u32]) {
+        let cell = (w.max(h) / 64.0).max(1.0e-3);
+        self.inv = 1.0 / cell;
+        self.cols = ((w * self.inv).ceil() as u32).clamp(1, 64);
+        self.rows = ((h * self.inv).ceil() as u32).clamp(1, 64);
+        let cells = (self.cols * self.rows) as usize;
+        self.cell_start.clear();
+        self.cell_start.resize(cells + 1, 0);
+        self.count = statics.len();
+        let (cols, rows, inv) = (self.cols, self.rows, self.inv);
+        for &s in statics {
+            let (x0, y0, x1, y1) = static_aabb(pos, size, s as usize);
+            let (a, b) = (cell_coord(x0, inv, cols), cell_coord(x1, inv, cols));
+            let (c, d) = (cell_coord(y0, inv, rows), cell_coord(y1, inv, rows));
+            for cy in c..=d {
+                for cx in a..=b {
+                    self.cell_start[(cy * cols + cx) as usize + 1] += 1;
+                }
+            }
+        }
+        for c in 0..cells {
+            self.cell_start[c + 1] += self.cell_start[c];
+        }
+        let total = self.cell_start[cells] as usize;
+        self.items.clear();
+        self.items.resize(total, StaticItem { body: 0, cx0: 0, cy0: 0 });
+        let mut cursor: Vec<u32> = self.cell_start[..cells].to_vec();
+        for &s in statics {
+            let (x0, y0, x1, y1) = static_aabb(pos, size, s as usize);
+            let (a, b) = (cell_coord(x0, inv, cols), cell_coord(x1, inv, cols));
+            let (c, d) = (cell_coord(y0, inv, rows), cell_coord(y1, inv, rows));
+            for cy in c..=d {
+                for cx in a..=b {
+                    let cell = (cy * cols + cx) as usize;
+                    self.items[cursor[cell] as usize] = StaticItem { body: s, cx0: a as u16, cy0: c as u16 };
+                    cursor[cell] += 1;
+                }
+            }
+        }
+    }
+
+    /// Calls `f(static_index)` once per static body whose cells overlap the AABB.
+    #[inline]
+    pub fn query<F: FnMut(u32)>(&self, x0: f32, y0: f32, x1: f32, y1: f32, mut f: F) {
+        if self.count == 0 {
+            return;
+        }
+        let (cols, rows, inv) = (self.cols, self.rows, self.inv);
+        let (a, b) = (cell_coord(x0, inv, cols), cell_coord(x1, inv, cols));
+        let (c, d) = (cell_coord(y0, inv, rows), cell_coord(y1, inv, rows));
+        for cy in c..=d {
+            for cx in a..=b {
+                let cell = (cy * cols + cx) as usize;
+                let (s, e) = (self.cell_start[cell] as usize, self.cell_start[cell + 1] as usize);
+                for it in &self.items[s..e] {
+                    // report each pair once: in the cell holding the max of both min corners
+                    if cx == a.max(it.cx0 as u32) && cy == c.max(it.cy0 as u32) {
+                        f(it.body);
+                    }
+                }
+            }
+        }
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn grid_finds_all_close_pairs() {
+        // deterministic pseudo-random points; compare against brute force
+        let mut rng = crate::rng::Pcg32::new(3);
+        let n = 500;
+        let r = 4.0f32;
+        let mut pos = Vec::new();
+        for _ in 0..n {
+            pos.push(rng.next_f64() as f32 * 300.0);
+            pos.push(rng.next_f64() as f32 * 200.0);
+        }
+        let dyns: Vec<u32> = (0..n as u32).collect();
+        let mut g = DynGrid::default();
+        g.build(300.0, 200.0, r, &pos, &dyns);
+        let mut found = Vec::new();
+        g.for_each_candidate(|a, b| {
+            let (a, b) = (a as usize, b as usize);
+            let dx = pos[2 * a] - pos[2 * b];
+            let dy = pos[2 * a + 1] - pos[2 * b + 1];
+            if dx * dx + dy * dy < (2.0 * r) * (2.0 * r) {
+                found.push((a.min(b), a.max(b)));
+            }
+        });
+        found.sort();
+        let len = found.len();
+        found.dedup();
+        assert_eq!(len, found.len(), "pair reported twice");
+        let mut brute = Vec::new();
+        for a in 0..n {
+            for b in a + 1..n {
+                let dx = pos[2 * a] - pos[2 * b];
+                let dy = pos[2 * a + 1] - pos[2 * b + 1];
+                if dx * dx + dy * dy < (2.0 * r) * (2.0 * r) {
+                    brute.push((a, b));
+                }
+            }
+        }
+        assert!(!brute.is_empty());
+        assert_eq!(found, brute);
+    }
+
+    #[test]
+    fn static_query_reports_once() {
+        let pos = vec![50.0, 50.0, 500.0, 10.0];
+        let size = vec![40.0, 40.0, 500.0, 5.0];
+        let mut g = StaticGrid::default();
+        g.build(1000.0, 1000.0, &pos, &size, &[0, 1]);
+        let mut hits = Vec::new();
+        g.query(0.0, 0.0, 200.0, 200.0, |s| hits.push(s));
+        hits.sort();
+        assert_eq!(hits, vec![0, 1]);
+        let mut hits = Vec::new();
+        g.query(600.0, 600.0, 700.0, 700.0, |s| hits.push(s));
+        assert!(hits.is_empty());
+    }
+}

@@ -1,0 +1,599 @@
+//! One fixed step: forces -> contact detection (grid broadphase) -> sequential-impulse velocity
+//! solver (restitution, Coulomb friction) -> integration with swept tests against static boxes
+//! (no tunneling) -> position projection (no energy gain, no jitter) -> events.
+
+use crate::pairs::PairTable;
+use crate::world::*;
+
+const NONE: u32 = u32::MAX;
+const VELOCITY_ITERS: usize = 8;
+const POSITION_ITERS: usize = 3;
+/// fraction of the remaining overlap removed per position iteration
+const POS_BETA: f32 = 0.5;
+/// allowed overlap as a fraction of the radius (keeps resting contacts alive, no flicker)
+const SLOP_FRAC: f32 = 0.01;
+
+/// contacts are detected (and count as touching for events) up to this fraction of the radii
+/// apart: speculative contacts keep resting piles still and stop fast bodies exactly at contact
+const MARGIN_FRAC: f32 = 0.05;
+
+/// Target normal relative velocity of a contact with gap `gap` (< 0: overlap) and approach `vn`.
+#[inline]
+fn contact_target(vn: f32, gap: f32, e: f32, bounce_threshold: f32, dt: f32) -> f32 {
+    let gap = gap.max(0.0);
+    if vn < -bounce_threshold && vn * dt < -gap {
+        -e * vn // will touch during this step: bounce now
+    } else {
+        -gap / dt // may close the gap, not more
+    }
+}
+
+#[derive(Clone, Copy, Default)]
+pub struct Contact {
+    key: u64,
+    a: u32,
+    /// body index for circle-circle and circle-box, NONE for the world bounds
+    b: u32,
+    kind: u8, // 0 circle-circle, 1 circle-box, 2 bounds
+    nx: f32,
+    ny: f32,
+    k_inv: f32,
+    target: f32,
+    jn: f32,
+    jt: f32,
+}
+
+/// Reusable buffers (not part of the world state).
+#[derive(Default)]
+pub struct Scratch {
+    dyns: Vec<u32>,
+    statics: Vec<u32>,
+    contacts: Vec<Contact>,
+    ccd_hits: Vec<u64>,
+    sensor_keys: Vec<u64>,
+    new_keys: Vec<u64>,
+    new_jn: Vec<f32>,
+    new_jt: Vec<f32>,
+    table: PairTable,
+}
+
+/// Circle vs box: (nx, ny, penetration) with the normal pointing from the box to the circle.
+#[inline]
+pub(crate) fn circle_box(cx: f32, cy: f32, r: f32, bx: f32, by: f32, hx: f32, hy: f32) -> Option<(f32, f32, f32)> {
+    let dx = cx - bx;
+    let dy = cy - by;
+    let adx = dx.abs();
+    let ady = dy.abs();
+    if adx < hx && ady < hy {
+        // center inside: push out along the axis of least penetration
+        let px = hx - adx;
+        let py = hy - ady;
+        if px <= py {
+            let s = if dx < 0.0 { -1.0 } else { 1.0 };
+            return Some((s, 0.0, r + px));
+        }
+        let s = if dy < 0.0 { -1.0 } else { 1.0 };
+        return Some((0.0, s, r + py));
+    }
+    let ex = dx - dx.clamp(-hx, hx);
+    let ey = dy - dy.clamp(-hy, hy);
+    let d2 = ex * ex + ey * ey;
+    if d2 >= r * r {
+        return None;
+    }
+    let d = d2.sqrt();
+    if d <= 0.0 {
+        // exactly on the surface
+        return if adx >= hx { Some((dx.signum(), 0.0, r)) } else { Some((0.0, dy.signum(), r)) };
+    }
+    Some((ex / d, ey / d, r - d))
+}
+
+#[inline]
+fn is_bound_key(k: u64) -> bool {
+    (k as u32) >= BOUND_KEY_BASE
+}
+
+#[inline]
+fn pair_key(a: u32, b: u32) -> u64 {
+    let (lo, hi) = if a < b { (a, b) } else { (b, a) };
+    ((lo as u64) << 32) | hi as u64
+}
+
+/// Appends begin/end events for the sorted key sets `prev` -> `cur`, in key order.
+fn diff_events(prev: &[u64], cur: &[u64], begin: u32, end: u32, out: &mut Vec<u32>) {
+    let (mut i, mut j) = (0, 0);
+    while i < prev.len() || j < cur.len() {
+        let p = prev.get(i).copied().unwrap_or(u64::MAX);
+        let c = cur.get(j).copied().unwrap_or(u64::MAX);
+        if p == c {
+            i += 1;
+            j += 1;
+        } else if p < c {
+            out.extend_from_slice(&[end, (p >> 32) as u32, p as u32]);
+            i += 1;
+        } else {
+            out.extend_from_slice(&[begin, (c >> 32) as u32, c as u32]);
+            j += 1;
+        }
+    }
+}
+
+impl World {
+    fn rebuild_statics(&mut self) {
+        let s = &mut self.scratch;
+        s.statics.clear();
+        for (i, &k) in self.kinds.iter().enumerate() {
+            if k != KIND_CIRCLE {
+                s.statics.push(i as u32);
+            }
+        }
+        self.static_grid.build(self.w, self.h, &self.pos, &self.size, &s.statics);
+        self.statics_dirty = false;
+    }
+
+    /// Advances the world by exactly one fixed step.
+    pub fn step(&mut self) {
+        if self.statics_dirty {
+            self.rebuild_statics();
+        }
+        let dt = self.dt;
+        let (gx, gy) = (self.gx, self.gy);
+        let max_speed = self.max_speed;
+        let g_mag = (gx * gx + gy * gy).sqrt();
+        let bounce_threshold = 1.0 + 2.0 * g_mag * dt;
+        let friction = self.friction;
+        let (w, h) = (self.w, self.h);
+
+        // ---- 1. forces, damping, speed clamp; list dynamic bodies ----
+        let mut dyns = std::mem::take(&mut self.scratch.dyns);
+        dyns.clear();
+        let mut max_r = 0.0f32;
+        for i in 0..self.kinds.len() {
+            if self.kinds[i] != KIND_CIRCLE {
+                continue;
+            }
+            dyns.push(i as u32);
+            let im = self.inv_mass[i];
+            let mut vx = self.vel[2 * i] + (gx + self.force[2 * i] * im) * dt;
+            let mut vy = self.vel[2 * i + 1] + (gy + self.force[2 * i + 1] * im) * dt;
+            self.force[2 * i] = 0.0;
+            self.force[2 * i + 1] = 0.0;
+            let d = self.damp[i];
+            if d > 0.0 {
+                let k = 1.0 / (1.0 + dt * d);
+                vx *= k;
+                vy *= k;
+            }
+            let (vx, vy) = clamp_speed(vx, vy, max_speed);
+            self.vel[2 * i] = vx;
+            self.vel[2 * i + 1] = vy;
+            max_r = max_r.max(self.size[2 * i]);
+        }
+
+        // ---- 2. contact detection ----
+        let mut contacts = std::mem::take(&mut self.scratch.contacts);
+        contacts.clear();
+        self.dyn_grid.build(w, h, max_r, &self.pos, &dyns);
+        {
+            let pos = &self.pos;
+            let size = &self.size;
+            let vel = &self.vel;
+            let im = &self.inv_mass;
+            let rest = &self.rest;
+            let ids = &self.ids;
+            self.dyn_grid.for_each_candidate(|a, b| {
+                let (ai, bi) = (a as usize, b as usize);
+                let dx = pos[2 * ai] - pos[2 * bi];
+                let dy = pos[2 * ai + 1] - pos[2 * bi + 1];
+                let rs = size[2 * ai] + size[2 * bi];
+                let rm = rs * (1.0 + MARGIN_FRAC);
+                let d2 = dx * dx + dy * dy;
+                if d2 >= rm * rm {
+                    return;
+                }
+                let d = d2.sqrt();
+                let (nx, ny) = if d > 0.0 { (dx / d, dy / d) } else { (1.0, 0.0) };
+                let vn = (vel[2 * ai] - vel[2 * bi]) * nx + (vel[2 * ai + 1] - vel[2 * bi + 1]) * ny;
+                let e = rest[ai].max(rest[bi]);
+                let target = contact_target(vn, d - rs, e, bounce_threshold, dt);
+                let key = pair_key(ids[ai], ids[bi]);
+                contacts.push(Contact { key, a, b, kind: 0, nx, ny, k_inv: 1.0 / (im[ai] + im[bi]), target, jn: 0.0, jt: 0.0 });
+            });
+        }
+        for &a in &dyns {
+            let ai = a as usize;
+            let (x, y, r) = (self.pos[2 * ai], self.pos[2 * ai + 1], self.size[2 * ai]);
+            let (vx, vy) = (self.vel[2 * ai], self.vel[2 * ai + 1]);
+            let e = self.rest[ai];
+            let k_inv = 1.0 / self.inv_mass[ai];
+            let margin = MARGIN_FRAC * r;
+            let id_a = self.ids[ai];
+            let mut push = |nx: f32, ny: f32, gap: f32, b: u32, kind: u8, key: u64| {
+                let vn = vx * nx + vy * ny;
+                let target = contact_target(vn, gap, e, bounce_threshold, dt);
+                contacts.push(Contact { key, a, b, kind, nx, ny, k_inv, target, jn: 0.0, jt: 0.0 });
+            };
+            let bkey = |side: u32| ((id_a as u64) << 32) | (BOUND_KEY_BASE + side) as u64;
+            if x - r < margin {
+                push(1.0, 0.0, x - r, NONE, 2, bkey(0));
+            }
+            if x + r > w - margin {
+                push(-1.0, 0.0, w - r - x, NONE, 2, bkey(1));
+            }
+            if y - r < margin {
+                push(0.0, 1.0, y - r, NONE, 2, bkey(2));
+            }
+            if y + r > h - margin {
+                push(0.0, -1.0, h - r - y, NONE, 2, bkey(3));
+            }
+            let ids = &self.ids;
+            let kinds = &self.kinds;
+            let pos = &self.pos;
+            let size = &self.size;
+            let rm = r + margin;
+            self.static_grid.query(x - rm, y - rm, x + rm, y + rm, |s| {
+                let si = s as usize;
+                if kinds[si] != KIND_BOX {
+                    return;
+                }
+                if let Some((nx, ny, pen)) = circle_box(x, y, rm, pos[2 * si], pos[2 * si + 1], size[2 * si], size[2 * si + 1]) {
+                    push(nx, ny, margin - pen, s, 1, pair_key(id_a, ids[si]));
+                }
+            });
+        }
+
+        // ---- 3. sequential impulses, warm-started from last step's cache ----
+        if self.cache_table_dirty {
+            self.cache_table.reset(self.cache_keys.len());
+            for (j, &k) in self.cache_keys.iter().enumerate() {
+                self.cache_table.insert(k, j as u32);
+            }
+            self.cache_table_dirty = false;
+        }
+        {
+            let vel = &mut self.vel;
+            let im = &self.inv_mass;
+            if !self.cache_keys.is_empty() {
+                for c in contacts.iter_mut() {
+                    let Some(j) = self.cache_table.get(c.key) else { continue };
+                    let (jn, jt) = (self.cache_jn[j as usize], self.cache_jt[j as usize]);
+                    if jn == 0.0 && jt == 0.0 {
+                        continue;
+                    }
+                    c.jn = jn;
+                    c.jt = jt;
+                    let (tx, ty) = (-c.ny, c.nx);
+                    let px = jn * c.nx + jt * tx;
+                    let py = jn * c.ny + jt * ty;
+                    let ai = c.a as usize;
+                    let ia = im[ai];
+                    vel[2 * ai] += px * ia;
+                    vel[2 * ai + 1] += py * ia;
+                    if c.kind == 0 {
+                        let bi = c.b as usize;
+                        let ib = im[bi];
+                        vel[2 * bi] -= px * ib;
+                        vel[2 * bi + 1] -= py * ib;
+                    }
+                }
+            }
+            for _ in 0..VELOCITY_ITERS {
+                for c in contacts.iter_mut() {
+                    let ai = c.a as usize;
+                    let (tx, ty) = (-c.ny, c.nx);
+                    if c.kind == 0 {
+                        let bi = c.b as usize;
+                        let rvx = vel[2 * ai] - vel[2 * bi];
+                        let rvy = vel[2 * ai + 1] - vel[2 * bi + 1];
+                        let vn = rvx * c.nx + rvy * c.ny;
+                        let new_jn = (c.jn + (c.target - vn) * c.k_inv).max(0.0);
+                        let djn = new_jn - c.jn;
+                        c.jn = new_jn;
+                        let vt = rvx * tx + rvy * ty;
+                        let maxf = friction * c.jn;
+                        let new_jt = (c.jt - vt * c.k_inv).clamp(-maxf, maxf);
+                        let djt = new_jt - c.jt;
+                        c.jt = new_jt;
+                        let px = djn * c.nx + djt * tx;
+                        let py = djn * c.ny + djt * ty;
+                        let (ia, ib) = (im[ai], im[bi]);
+                        vel[2 * ai] += px * ia;
+                        vel[2 * ai + 1] += py * ia;
+                        vel[2 * bi] -= px * ib;
+                        vel[2 * bi + 1] -= py * ib;
+                    } else {
+                        let rvx = vel[2 * ai];
+                        let rvy = vel[2 * ai + 1];
+                        let vn = rvx * c.nx + rvy * c.ny;
+                        let new_jn = (c.jn + (c.target - vn) * c.k_inv).max(0.0);
+                        let djn = new_jn - c.jn;
+                        c.jn = new_jn;
+                        let vt = rvx * tx + rvy * ty;
+                        let maxf = friction * c.jn;
+                        let new_jt = (c.jt - vt * c.k_inv).clamp(-maxf, maxf);
+                        let djt = new_jt - c.jt;
+                        c.jt = new_jt;
+                        let ia = im[ai];
+                        vel[2 * ai] += (djn * c.nx + djt * tx) * ia;
+                        vel[2 * ai + 1] += (djn * c.ny + djt * ty) * ia;
+                    }
+                }
+            }
+        }
+
+        // ---- 4. integrate, with swept tests against static boxes ----
+        let mut ccd_hits = std::mem::take(&mut self.scratch.ccd_hits);
+        ccd_hits.clear();
+        let has_boxes = self.static_grid.count > 0;
+        for &a in &dyns {
+            let i = a as usize;
+            let (vx, vy) = clamp_speed(self.vel[2 * i], self.vel[2 * i + 1], max_speed);
+            self.vel[2 * i] = vx;
+            self.vel[2 * i + 1] = vy;
+            let (x, y, r) = (self.pos[2 * i], self.pos[2 * i + 1], self.size[2 * i]);
+            let (dx, dy) = (vx * dt, vy * dt);
+            let (mut nx, mut ny) = (x + dx, y + dy);
+            if has_boxes && dx * dx + dy * dy > 0.0625 * r * r {
+                if let Some((t, ax, ay, s)) = self.sweep(x, y, r, dx, dy) {
+                    nx = x + dx * t;
+                    ny = y + dy * t;
+                    let si = s as usize;
+                    let touching = match circle_box(nx, ny, r * 1.01, self.pos[2 * si], self.pos[2 * si + 1], self.size[2 * si], self.size[2 * si + 1]) {
+                        Some(_) => true,
+                        None => false,
+                    };
+                    if touching {
+                        let vn = vx * ax + vy * ay;
+                        if vn < 0.0 {
+                            let e = if vn < -bounce_threshold { self.rest[i] } else { 0.0 };
+                            let dvn = -(1.0 + e) * vn;
+                            let (tx, ty) = (-ay, ax);
+                            let vt = vx * tx + vy * ty;
+                            let fmax = friction * dvn;
+                            let dvt = (-vt).clamp(-fmax, fmax);
+                            self.vel[2 * i] = vx + dvn * ax + dvt * tx;
+                            self.vel[2 * i + 1] = vy + dvn * ay + dvt * ty;
+                        }
+                        ccd_hits.push(pair_key(self.ids[i], self.ids[si]));
+                    }
+                }
+            }
+            self.pos[2 * i] = nx;
+            self.pos[2 * i + 1] = ny;
+            self.bounds_bounce(i, bounce_threshold);
+        }
+
+        // ---- 5. position projection ----
+        for _ in 0..POSITION_ITERS {
+            for c in &contacts {
+                let ai = c.a as usize;
+                match c.kind {
+                    0 => {
+                        let bi = c.b as usize;
+                        let dx = self.pos[2 * ai] - self.pos[2 * bi];
+                        let dy = self.pos[2 * ai + 1] - self.pos[2 * bi + 1];
+                        let rs = self.size[2 * ai] + self.size[2 * bi];
+                        let d2 = dx * dx + dy * dy;
+                        let slop = SLOP_FRAC * rs;
+                        let lim = rs - slop;
+                        if d2 >= lim * lim {
+                            continue;
+                        }
+                        let d = d2.sqrt();
+                        let (nx, ny) = if d > 0.0 { (dx / d, dy / d) } else { (c.nx, c.ny) };
+                        let corr = POS_BETA * (lim - d) * c.k_inv;
+                        let (ia, ib) = (self.inv_mass[ai], self.inv_mass[bi]);
+                        self.pos[2 * ai] += nx * corr * ia;
+                        self.pos[2 * ai + 1] += ny * corr * ia;
+                        self.pos[2 * bi] -= nx * corr * ib;
+                        self.pos[2 * bi + 1] -= ny * corr * ib;
+                    }
+                    1 => {
+                        let bi = c.b as usize;
+                        let r = self.size[2 * ai];
+                        if let Some((nx, ny, pen)) = circle_box(
+                            self.pos[2 * ai],
+                            self.pos[2 * ai + 1],
+                            r,
+                            self.pos[2 * bi],
+                            self.pos[2 * bi + 1],
+                            self.size[2 * bi],
+                            self.size[2 * bi + 1],
+                        ) {
+                            let slop = SLOP_FRAC * r;
+                            if pen > slop {
+                                let corr = POS_BETA * (pen - slop);
+                                self.pos[2 * ai] += nx * corr;
+                                self.pos[2 * ai + 1] += ny * corr;
+                            }
+                        }
+                    }
+                    _ => {}
+                }
+            }
+        }
+        for &a in &dyns {
+            self.clamp_to_bounds(a as usize);
+        }
+
+        // ---- 6. events ----
+        // new contact cache (solver order, deduplicated) and contact events
+        let mut table = std::mem::take(&mut self.scratch.table);
+        let mut new_keys = std::mem::take(&mut self.scratch.new_keys);
+        let mut new_jn = std::mem::take(&mut self.scratch.new_jn);
+        let mut new_jt = std::mem::take(&mut self.scratch.new_jt);
+        new_keys.clear();
+        new_jn.clear();
+        new_jt.clear();
+        table.reset(contacts.len() + ccd_hits.len());
+        for c in &contacts {
+            if table.insert(c.key, new_keys.len() as u32) {
+                new_keys.push(c.key);
+                new_jn.push(c.jn);
+                new_jt.push(c.jt);
+            }
+        }
+        for &k in &ccd_hits {
+            if table.insert(k, new_keys.len() as u32) {
+                new_keys.push(k);
+                new_jn.push(0.0);
+                new_jt.push(0.0);
+            }
+        }
+        self.events.clear();
+        for &k in &self.cache_keys {
+            if !is_bound_key(k) && table.get(k).is_none() {
+                self.events.extend_from_slice(&[EVENT_CONTACT_END, (k >> 32) as u32, k as u32]);
+            }
+        }
+        for &k in &new_keys {
+            if !is_bound_key(k) && self.cache_table.get(k).is_none() {
+                self.events.extend_from_slice(&[EVENT_CONTACT_BEGIN, (k >> 32) as u32, k as u32]);
+            }
+        }
+        std::mem::swap(&mut self.cache_keys, &mut new_keys);
+        std::mem::swap(&mut self.cache_jn, &mut new_jn);
+        std::mem::swap(&mut self.cache_jt, &mut new_jt);
+        std::mem::swap(&mut self.cache_table, &mut table);
+        self.scratch.table = table;
+        self.scratch.new_keys = new_keys;
+        self.scratch.new_jn = new_jn;
+        self.scratch.new_jt = new_jt;
+        self.scratch.ccd_hits = ccd_hits;
+
+        // sensor overlaps (sorted keys) and sensor events
+        let mut skeys = std::mem::take(&mut self.scratch.sensor_keys);
+        skeys.clear();
+        for &a in &dyns {
+            let ai = a as usize;
+            let (x, y, r) = (self.pos[2 * ai], self.pos[2 * ai + 1], self.size[2 * ai]);
+            let kinds = &self.kinds;
+            let pos = &self.pos;
+            let size = &self.size;
+            let ids = &self.ids;
+            self.static_grid.query(x - r, y - r, x + r, y + r, |s| {
+                let si = s as usize;
+                if kinds[si] != KIND_SENSOR {
+                    return;
+                }
+                let dx = x - pos[2 * si];
+                let dy = y - pos[2 * si + 1];
+                let rs = r + size[2 * si];
+                if dx * dx + dy * dy < rs * rs {
+                    skeys.push(((ids[si] as u64) << 32) | ids[ai] as u64);
+                }
+            });
+        }
+        skeys.sort_unstable();
+        diff_events(&self.sensors_prev, &skeys, EVENT_SENSOR_ENTER, EVENT_SENSOR_EXIT, &mut self.events);
+        std::mem::swap(&mut self.sensors_prev, &mut skeys);
+
+        self.scratch.dyns = dyns;
+        self.scratch.contacts = contacts;
+        self.scratch.sensor_keys = skeys;
+        self.step_count += 1;
+    }
+
+    /// Earliest hit of the segment p -> p+d, for a circle of radius r, against the static boxes
+    /// expanded by r (slab test). Returns (t, normal, box index).
+    fn sweep(&self, x: f32, y: f32, r: f32, dx: f32, dy: f32) -> Option<(f32, f32, f32, u32)> {
+        let mut best: Option<(f32, f32, f32, u32)> = None;
+        let (x0, x1) = (x.min(x + dx) - r, x.max(x + dx) + r);
+        let (y0, y1) = (y.min(y + dy) - r, y.max(y + dy) + r);
+        let kinds = &self.kinds;
+        let pos = &self.pos;
+        let size = &self.size;
+        self.static_grid.query(x0, y0, x1, y1, |s| {
+            let si = s as usize;
+            if kinds[si] != KIND_BOX {
+                return;
+            }
+            let (bx, by) = (pos[2 * si], pos[2 * si + 1]);
+            let (hx, hy) = (size[2 * si] + r, size[2 * si + 1] + r);
+            let (lx, ly) = (bx - hx, by - hy);
+            let (ux, uy) = (bx + hx, by + hy);
+            if x > lx && x < ux && y > ly && y < uy {
+                return; // already overlapping: the contact solver handles it
+            }
+            let mut tmin = f32::NEG_INFINITY;
+            let mut tmax = 1.0f32;
+            let mut n = (0.0f32, 0.0f32);
+            // x slab
+            if dx != 0.0 {
+                let inv = 1.0 / dx;
+                let (mut t0, mut t1) = ((lx - x) * inv, (ux - x) * inv);
+                let mut nx = -1.0;
+                if t0 > t1 {
+                    std::mem::swap(&mut t0, &mut t1);
+                    nx = 1.0;
+                }
+                if t0 > tmin {
+                    tmin = t0;
+                    n = (nx, 0.0);
+                }
+                tmax = tmax.min(t1);
+            } else if x <= lx || x >= ux {
+                return;
+            }
+            if dy != 0.0 {
+                let inv = 1.0 / dy;
+                let (mut t0, mut t1) = ((ly - y) * inv, (uy - y) * inv);
+                let mut ny = -1.0;
+                if t0 > t1 {
+                    std::mem::swap(&mut t0, &mut t1);
+                    ny = 1.0;
+                }
+                if t0 > tmin {
+                    tmin = t0;
+                    n = (0.0, ny);
+                }
+                tmax = tmax.min(t1);
+            } else if y <= ly || y >= uy {
+                return;
+            }
+            if tmin < 0.0 || tmin > tmax || n == (0.0, 0.0) {
+                return;
+            }
+            if best.map_or(true, |b| tmin < b.0) {
+                best = Some((tmin, n.0, n.1, s));
+            }
+        });
+        best
+    }
+
+    fn bounds_bounce(&mut self, i: usize, threshold: f32) {
+        let r = self.size[2 * i];
+        let e = self.rest[i];
+        let f = |v: f32| if v.abs() > threshold { -e * v } else { 0.0 };
+        let (w, h) = (self.w, self.h);
+        if self.pos[2 * i] < r {
+            self.pos[2 * i] = r;
+            if self.vel[2 * i] < 0.0 {
+                self.vel[2 * i] = f(self.vel[2 * i]);
+            }
+        } else if self.pos[2 * i] > w - r {
+            self.pos[2 * i] = w - r;
+            if self.vel[2 * i] > 0.0 {
+                self.vel[2 * i] = f(self.vel[2 * i]);
+            }
+        }
+        if self.pos[2 * i + 1] < r {
+            self.pos[2 * i + 1] = r;
+            if self.vel[2 * i + 1] < 0.0 {
+                self.vel[2 * i + 1] = f(self.vel[2 * i + 1]);
+            }
+        } else if self.pos[2 * i + 1] > h - r {
+            self.pos[2 * i + 1] = h - r;
+            if self.vel[2 * i + 1] > 0.0 {
+                self.vel[2 * i + 1] = f(self.vel[2 * i + 1]);
+            }
+        }
+    }
+
+    fn clamp_to_bounds(&mut self, i: usize) {
+        let r = self.size[2 * i];
+        self.pos[2 * i] = self.pos[2 * i].clamp(r, self.w - r);
+        self.pos[2 * i + 1] = self.pos[2 * i + 1].clamp(r, self.h - r);
+    }
+}
