@@ -1,0 +1,391 @@
+/**
+ * Lua chunks run by the sandbox before any user script.
+ *
+ * SANDBOX_LUA ("=sandbox") builds the restricted standard library copies handed to scripts
+ * (size caps on allocating builtins, pattern complexity guard, no dump/pack, math.random routed
+ * to the world PRNG). Its code is *interruptible*: it runs on behalf of a script and counts
+ * against that script's instruction budget.
+ *
+ * DISPATCHER_LUA ("=dispatcher") is the trusted, host-owned part: script registry, hot reload,
+ * player records, the room `state` table and the batched hook dispatch (one JS->Lua call per
+ * hook per tick; the dispatcher calls every script's handler under pcall with a fresh
+ * per-call budget). The budget hook never raises while this chunk's own code is running, so a
+ * script that exhausted its budget cannot break the dispatch loop. Keep it short and bounded.
+ */
+
+export const SANDBOX_CHUNK = 'sandbox';
+export const DISPATCHER_CHUNK = 'dispatcher';
+
+export const SANDBOX_LUA = String.raw`
+local MAX_STRING, random, logf = ...
+local type, error, select, tostring, pairs = type, error, select, tostring, pairs
+local srep, sformat, sgsub, sfind, smatch, sgmatch = string.rep, string.format, string.gsub, string.find, string.match, string.gmatch
+local tconcat, tunpack = table.concat, table.unpack
+local mtointeger, mhuge = math.tointeger, math.huge
+
+local function copy(t)
+  local c = {}
+  for k, v in pairs(t) do c[k] = v end
+  return c
+end
+
+local function slen(v)
+  local tv = type(v)
+  if tv == "string" then return #v end
+  if tv == "number" then return 32 end
+  return 0
+end
+
+-- string ----------------------------------------------------------------------------------
+local S = copy(string)
+S.dump = nil
+S.pack = nil
+S.unpack = nil
+S.packsize = nil
+
+S.rep = function(s, n, sep)
+  if type(n) == "number" and n > 0 and (type(s) == "string" or type(s) == "number") then
+    local total = slen(s) * n
+    if sep ~= nil then total = total + slen(sep) * (n - 1) end
+    if total > MAX_STRING then
+      error("string.rep: result too large (max " .. MAX_STRING .. " bytes)", 2)
+    end
+  end
+  return srep(s, n, sep)
+end
+
+-- Lua patterns backtrack: each quantifier multiplies the work by the subject length.
+local PATTERN_WORK = 2e7
+local function check_pattern(s, p, fname, init)
+  if type(s) ~= "string" or type(p) ~= "string" then return end
+  if init == true then return end -- plain find
+  local stripped = sgsub(p, "%%.", "")
+  local _, q = sgsub(stripped, "[%*%+%-]", "")
+  local anchored = p:byte(1) == 94 -- '^'
+  local e = q + (anchored and 0 or 1)
+  if e >= 2 and (#s) ^ e > PATTERN_WORK then
+    error(fname .. ": pattern too complex for a subject of " .. #s .. " bytes", 3)
+  end
+end
+
+S.find = function(s, p, init, plain)
+  if not plain then check_pattern(s, p, "string.find") end
+  return sfind(s, p, init, plain)
+end
+S.match = function(s, p, init)
+  check_pattern(s, p, "string.match")
+  return smatch(s, p, init)
+end
+S.gmatch = function(s, p)
+  check_pattern(s, p, "string.gmatch")
+  return sgmatch(s, p)
+end
+S.gsub = function(s, p, repl, n)
+  check_pattern(s, p, "string.gsub")
+  local ls = slen(s)
+  local tr = type(repl)
+  if tr == "string" or tr == "number" then
+    local r = tostring(repl)
+    local _, k = sgsub(r, "%%[0-9]", "")
+    local matches = ls + 1
+    if type(n) == "number" and n < matches then matches = n end
+    if matches < 0 then matches = 0 end
+    if ls + matches * (#r + k * ls) > MAX_STRING then
+      error("string.gsub: result may exceed " .. MAX_STRING .. " bytes (use a function replacement)", 2)
+    end
+    return sgsub(s, p, repl, n)
+  elseif tr == "function" or tr == "table" then
+    local total = ls
+    local wrapped = function(...)
+      local v
+      if tr == "table" then v = repl[(...)] else v = repl(...) end
+      if v then
+        total = total + slen(v)
+        if total > MAX_STRING then error("string.gsub: result too large", 2) end
+      end
+      return v
+    end
+    return sgsub(s, p, wrapped, n)
+  end
+  return sgsub(s, p, repl, n)
+end
+
+S.format = function(fmt, ...)
+  if select("#", ...) > 64 then error("string.format: too many arguments", 2) end
+  local r = sformat(fmt, ...)
+  if #r > MAX_STRING then error("string.format: result too large", 2) end
+  return r
+end
+
+-- Strings share this library through their metatable; scripts cannot reach or change it.
+local smt = getmetatable("")
+smt.__index = S
+smt.__metatable = false
+
+-- table -----------------------------------------------------------------------------------
+local T = copy(table)
+T.concat = function(t, sep, i, j)
+  if type(t) == "table" then
+    local first = i or 1
+    local last = j or #t
+    if type(first) == "number" and type(last) == "number" then
+      if last - first > 1e6 then error("table.concat: too many elements", 2) end
+      local total, ls = 0, slen(sep)
+      for k = first, last do
+        total = total + slen(t[k]) + ls
+        if total > MAX_STRING then error("table.concat: result too large (max " .. MAX_STRING .. " bytes)", 2) end
+      end
+    end
+  end
+  return tconcat(t, sep, i, j)
+end
+T.unpack = function(t, i, j)
+  local first = i or 1
+  local last = j
+  if last == nil and type(t) == "table" then last = #t end
+  if type(first) == "number" and type(last) == "number" and last - first >= 8000 then
+    error("table.unpack: too many results", 2)
+  end
+  return tunpack(t, i, j)
+end
+
+-- math: the only randomness is the physics world's seeded PRNG ------------------------------
+local M = copy(math)
+M.random = random
+M.randomseed = nil
+
+local U = copy(utf8)
+
+local B = {
+  assert = assert, error = error, ipairs = ipairs, next = next, pairs = pairs, pcall = pcall,
+  xpcall = xpcall, select = select, tonumber = tonumber, tostring = tostring, type = type,
+  rawequal = rawequal, rawget = rawget, rawset = rawset, rawlen = rawlen,
+  setmetatable = setmetatable, getmetatable = getmetatable, print = logf,
+  _VERSION = _VERSION,
+}
+
+return { string = S, table = T, math = M, utf8 = U, base = B }
+`;
+
+export const DISPATCHER_LUA = String.raw`
+local libs, budget_begin, api, flags = ...
+local pcall, rawget, rawset, type, setmetatable, load, pairs, error, tostring =
+      pcall, rawget, rawset, type, setmetatable, load, pairs, error, tostring
+
+local STATE = {}
+local PLAYERS = {}   -- player records in join order
+local BY_ID = {}     -- player id -> record
+local scripts = {}   -- { name=, env=, mode=, index= } in load order
+local by_name = {}
+local current_mode = nil
+local errs = nil
+
+local GAME = {}
+for k, v in pairs(api) do GAME[k] = v end
+GAME.players = PLAYERS
+GAME.player = function(pid) return BY_ID[pid] end
+GAME.FLAGS = flags
+GAME.dt = 1 / 60
+GAME.mode = function() return current_mode end
+local game_proxy = setmetatable({}, {
+  __index = GAME,
+  __newindex = function() error("game is read-only", 2) end,
+  __metatable = false,
+})
+
+local BASE = {}
+for k, v in pairs(libs.base) do BASE[k] = v end
+BASE.game = game_proxy
+BASE.state = STATE
+
+local env_mt = {
+  __index = BASE,
+  __newindex = function(t, k, v)
+    if k == "state" or k == "game" then error("cannot replace global '" .. k .. "'", 2) end
+    rawset(t, k, v)
+  end,
+  __metatable = false,
+}
+
+local function copy(t)
+  local c = {}
+  for k, v in pairs(t) do c[k] = v end
+  return c
+end
+
+local function new_env()
+  local env = setmetatable({}, env_mt)
+  rawset(env, "string", copy(libs.string))
+  rawset(env, "table", copy(libs.table))
+  rawset(env, "math", copy(libs.math))
+  rawset(env, "utf8", copy(libs.utf8))
+  rawset(env, "_G", env)
+  return env
+end
+
+local function errmsg(e)
+  local t = type(e)
+  if t == "string" then return e end
+  if t == "number" then return tostring(e) end
+  return "(error object is a " .. t .. " value)"
+end
+
+local function report(name, msg)
+  errs = errs or {}
+  errs[#errs + 1] = name
+  errs[#errs + 1] = msg
+end
+
+local function active(s)
+  return s.mode == nil or s.mode == current_mode
+end
+
+local function each(hook, a, b)
+  for i = 1, #scripts do
+    local s = scripts[i]
+    if active(s) then
+      local f = rawget(s.env, hook)
+      if type(f) == "function" then
+        if budget_begin() then
+          local ok, e = pcall(f, a, b)
+          if not ok then report(s.name, errmsg(e)) end
+        else
+          report(s.name, "instruction budget per tick exhausted; " .. hook .. " skipped")
+        end
+      end
+    end
+  end
+end
+
+local D = {}
+
+function D.dispatch(hook, a, b)
+  errs = nil
+  each(hook, a, b)
+  return errs
+end
+
+function D.dispatch_player(hook, pid)
+  errs = nil
+  local p = BY_ID[pid]
+  if p then each(hook, p) end
+  return errs
+end
+
+-- list = { pid1, action1, pid2, action2, ... }
+function D.dispatch_actions(list)
+  errs = nil
+  for j = 1, #list, 2 do
+    local p = BY_ID[list[j]]
+    if p then each("on_action", p, list[j + 1]) end
+  end
+  return errs
+end
+
+-- list = { event1, event2, ... }
+function D.dispatch_events(list)
+  errs = nil
+  for j = 1, #list do each("on_event", list[j]) end
+  return errs
+end
+
+-- Runs only one script's hook (used for on_start of a newly added script).
+function D.dispatch_one(name, hook)
+  errs = nil
+  local s = by_name[name]
+  if s then
+    local f = rawget(s.env, hook)
+    if type(f) == "function" then
+      if budget_begin() then
+        local ok, e = pcall(f)
+        if not ok then report(s.name, errmsg(e)) end
+      end
+    end
+  end
+  return errs
+end
+
+-- Returns ok, err_or_isnew, mode
+function D.load_script(name, code)
+  local env = new_env()
+  local f, err = load(code, "=" .. name, "t", env)
+  if not f then return false, errmsg(err) end
+  if not budget_begin() then return false, "instruction budget exhausted" end
+  local ok, e = pcall(f)
+  if not ok then return false, errmsg(e) end
+  local mode = rawget(env, "MODE")
+  if mode ~= nil then
+    if type(mode) ~= "string" or #mode == 0 or #mode > 32 or mode:find("[^%w_]") then
+      return false, name .. ": MODE must be a name of letters, digits and '_'"
+    end
+  end
+  for i = 1, #scripts do
+    local s = scripts[i]
+    if s.name ~= name and mode ~= nil and s.mode == mode then
+      return false, name .. ": mode '" .. mode .. "' is already defined by " .. s.name
+    end
+  end
+  local old = by_name[name]
+  if old and old.mode ~= nil and old.mode == current_mode and old.mode ~= mode then
+    return false, name .. ": cannot change the MODE of the active mode's script"
+  end
+  local s = { name = name, env = env, mode = mode }
+  if old then
+    s.index = old.index
+  else
+    s.index = #scripts + 1
+  end
+  scripts[s.index] = s
+  by_name[name] = s
+  return true, old == nil, mode
+end
+
+function D.set_mode(m) current_mode = m end
+
+function D.modes()
+  local r = {}
+  for i = 1, #scripts do
+    if scripts[i].mode then r[#r + 1] = scripts[i].mode end
+  end
+  return r
+end
+
+function D.get_state() return STATE end
+function D.set_state(t)
+  STATE = t
+  BASE.state = t
+end
+
+function D.player_add(pid, name, entity)
+  local r = { id = pid, name = name, entity = entity, dx = 0.0, dy = 0.0, connected = true }
+  PLAYERS[#PLAYERS + 1] = r
+  BY_ID[pid] = r
+end
+
+function D.player_remove(pid)
+  local r = BY_ID[pid]
+  if not r then return end
+  BY_ID[pid] = nil
+  local n = #PLAYERS
+  local found = false
+  for i = 1, n do
+    if found then PLAYERS[i - 1] = PLAYERS[i] elseif PLAYERS[i] == r then found = true end
+  end
+  if found then PLAYERS[n] = nil end
+end
+
+-- flat = { pid1, dx1, dy1, pid2, dx2, dy2, ... }
+function D.player_inputs(flat)
+  for j = 1, #flat, 3 do
+    local r = BY_ID[flat[j]]
+    if r then r.dx = flat[j + 1]; r.dy = flat[j + 2] end
+  end
+end
+
+function D.player_connected(pid, c)
+  local r = BY_ID[pid]
+  if r then r.connected = c end
+end
+
+return D
+`;

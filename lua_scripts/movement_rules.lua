@@ -1,0 +1,110 @@
+-- movement_rules.lua: turns player input and actions into motion.
+--
+-- Every tick each player's velocity moves towards (input direction * speed) by at most
+-- ACCEL * dt. Speed is BASE_SPEED times every modifier in state.speed_mods[entity]
+-- (power-ups, zones, modes each add a named factor). The legacy action
+-- {"action":"move","direction":"right"} steers the player that way for NUDGE_TICKS ticks
+-- (when no stick input is held), so a single message moves the player a visible step.
+-- Zones: this script lays out a "mud" (slow) and an "ice" (fast) zone at room start; any
+-- moving body inside a zone gets that zone's factor.
+
+local BASE_SPEED = 240   -- units per second at full input
+local ACCEL = 2400       -- units per second^2 towards the target velocity
+local NUDGE_TICKS = 12   -- how long one legacy move action steers (0.2 s)
+local DIRS = { up = { 0, -1 }, down = { 0, 1 }, left = { -1, 0 }, right = { 1, 0 } }
+local ZONE_MULT = { mud = 0.55, ice = 1.5 }
+
+state.speed_mods = state.speed_mods or {}   -- entity id -> { source = factor }
+state.nudges = state.nudges or {}           -- player id -> { dx, dy, ticks_left }
+
+local sqrt, pairs, next = math.sqrt, pairs, next
+
+local function speed_mult(mods)
+  local r = 1
+  for _, f in pairs(mods) do r = r * f end
+  return r
+end
+
+function on_start()
+  local w, h = game.arena()
+  game.spawn("zone", w * 0.5, h * 0.22, { variant = "mud", radius = 110 })
+  game.spawn("zone", w * 0.5, h * 0.78, { variant = "ice", radius = 110 })
+end
+
+function on_tick(dt)
+  local players = game.players
+  local all_mods = state.speed_mods
+  local nudges = state.nudges
+  local maxdv = ACCEL * dt
+  for i = 1, #players do
+    local p = players[i]
+    local e = p.entity
+    local dx, dy = p.dx, p.dy
+    local n = nudges[p.id]
+    if n then
+      if dx == 0 and dy == 0 then dx, dy = n[1], n[2] end
+      if n[3] <= 1 then nudges[p.id] = nil else n[3] = n[3] - 1 end
+    end
+    local m2 = dx * dx + dy * dy
+    if m2 > 1 then
+      local m = sqrt(m2)
+      dx, dy = dx / m, dy / m
+    end
+    local speed = BASE_SPEED
+    local mods = all_mods[e]
+    if mods then speed = speed * speed_mult(mods) end
+    local tx, ty = dx * speed, dy * speed
+    local vx, vy = game.vel(e)
+    if vx then
+      local ddx, ddy = tx - vx, ty - vy
+      local d = sqrt(ddx * ddx + ddy * ddy)
+      if d > maxdv then
+        game.set_velocity(e, vx + ddx * maxdv / d, vy + ddy * maxdv / d)
+      elseif d > 0 then
+        game.set_velocity(e, tx, ty)
+      end
+    end
+  end
+end
+
+function on_action(player, action)
+  local a = action.action
+  if a == "move" then
+    local d = DIRS[action.direction]
+    if not d then
+      game.message(player.id, "move: direction must be up, down, left or right")
+      return
+    end
+    state.nudges[player.id] = { d[1], d[2], NUDGE_TICKS }
+  elseif a == "stop" then
+    state.nudges[player.id] = nil
+    game.set_velocity(player.entity, 0, 0)
+  end
+end
+
+function on_event(ev)
+  if ev.a_kind ~= "zone" then return end
+  local f = ZONE_MULT[ev.a_variant]
+  if not f then return end
+  local key = "zone" .. ev.a
+  local mods = state.speed_mods
+  if ev.type == "sensor_enter" then
+    local m = mods[ev.b]
+    if not m then
+      m = {}
+      mods[ev.b] = m
+    end
+    m[key] = f
+  elseif ev.type == "sensor_exit" then
+    local m = mods[ev.b]
+    if m then
+      m[key] = nil
+      if next(m) == nil then mods[ev.b] = nil end
+    end
+  end
+end
+
+function on_leave(player)
+  state.nudges[player.id] = nil
+  state.speed_mods[player.entity] = nil
+end
