@@ -130,3 +130,47 @@ export class TestClient {
     this.ws.close();
   }
 }
+
+/** Client side of a `ws` WebSocket as a core/net Connection (what GameClient talks to). */
+export function wsClientConnection(url: string, kind: 'ws' | 'relay' = 'ws'): Promise<import('../../core/net/transport').Connection & { ws: WebSocket }> {
+  return new Promise((resolve, reject) => {
+    const ws = new WebSocket(url);
+    ws.binaryType = 'nodebuffer';
+    const msgCbs: ((f: Frame) => void)[] = [];
+    const closeCbs: ((r: string) => void)[] = [];
+    ws.on('message', (data: Buffer, isBinary: boolean) => {
+      const f: Frame = isBinary ? new Uint8Array(data.buffer, data.byteOffset, data.byteLength) : data.toString('utf8');
+      for (const cb of msgCbs) cb(f);
+    });
+    ws.on('close', (code, reason) => {
+      for (const cb of closeCbs) cb(reason.toString() || `closed (${code})`);
+    });
+    ws.on('error', reject);
+    ws.on('open', () =>
+      resolve({
+        id: `client-${Math.random().toString(36).slice(2)}`,
+        kind,
+        ws,
+        get bufferedAmount() {
+          return ws.bufferedAmount;
+        },
+        send: (f: Frame) => {
+          if (ws.readyState === WebSocket.OPEN) ws.send(f);
+        },
+        close: (code?: number, reason?: string) => ws.close(code ?? 1000, reason),
+        onMessage: (cb: (f: Frame) => void) => void msgCbs.push(cb),
+        onClose: (cb: (r: string) => void) => void closeCbs.push(cb),
+      }),
+    );
+  });
+}
+
+/** The engine and rules exactly as the server loads them (for a real browser-host stand-in). */
+export function assets(): { wasm: Uint8Array; scripts: Record<string, string> } {
+  const root = path.resolve(import.meta.dirname, '../..');
+  const wasm = new Uint8Array(fs.readFileSync(path.join(root, 'engine-wasm/pkg/engine_wasm_bg.wasm')));
+  const dir = path.join(root, 'lua_scripts');
+  const scripts: Record<string, string> = {};
+  for (const f of fs.readdirSync(dir).sort()) if (f.endsWith('.lua')) scripts[f] = fs.readFileSync(path.join(dir, f), 'utf8');
+  return { wasm, scripts };
+}
