@@ -12,6 +12,7 @@ import type { WebSocket } from 'ws';
 import type { Logger } from 'pino';
 import type { Frame } from '../core/net/transport';
 import type { ServerConfig } from './config';
+import type { ErrorCode } from '../core/protocol/messages';
 import type { Metrics } from './metrics';
 import { type RoomRegistry, type Room, tokenEquals } from './rooms';
 import {
@@ -84,7 +85,7 @@ export class Gateway {
     });
   }
 
-  private refuse(ws: WebSocket, code: string, message: string, closeCode: number): void {
+  private refuse(ws: WebSocket, code: ErrorCode, message: string, closeCode: number): void {
     this.d.metrics.errors.inc({ kind: code });
     ws.send(errorFrame(code, message));
     ws.close(closeCode, code);

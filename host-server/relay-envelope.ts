@@ -3,6 +3,7 @@
  * shared with the browser host), shaped for HostLink.
  */
 import type { Frame } from '../core/net/transport';
+import type { ErrorCode } from '../core/protocol/messages';
 import {
   wrapRelay,
   encodeHostLink,
@@ -15,7 +16,7 @@ export type FromHost =
   | { kind: 'close'; conn: string; reason: string }
   | { kind: 'room_info'; players: number; capacity: number; mode: string }
   | { kind: 'state'; blob: Uint8Array }
-  | { kind: 'error'; code: string; message: string };
+  | { kind: 'error'; code: ErrorCode; message: string };
 
 export function wrap(conn: string, frame: Frame): Frame {
   return wrapRelay(conn, frame);

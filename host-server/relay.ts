@@ -98,7 +98,7 @@ export class HostLink {
         return;
       case 'error':
         this.d.metrics.errors.inc({ kind: 'bad_host_frame' });
-        this.conn.send(errorFrame('bad_message', msg.message));
+        this.conn.send(errorFrame(msg.code, msg.message));
         return;
     }
   }

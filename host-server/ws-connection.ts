@@ -9,6 +9,7 @@ import type { WebSocket, RawData } from 'ws';
 import type { Connection, Frame, TransportKind } from '../core/net/transport';
 import { TokenBucket } from './rate-limit';
 import type { Metrics } from './metrics';
+import type { ErrorCode } from '../core/protocol/messages';
 
 export const CLOSE_POLICY = 1008;
 export const CLOSE_GOING_AWAY = 1001;
@@ -39,7 +40,7 @@ export function frameBytes(frame: Frame): number {
   return typeof frame === 'string' ? Buffer.byteLength(frame) : frame.byteLength;
 }
 
-export function errorFrame(code: string, message: string): string {
+export function errorFrame(code: ErrorCode, message: string): string {
   return JSON.stringify({ type: 'error', code, message });
 }
 

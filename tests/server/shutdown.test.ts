@@ -3,7 +3,8 @@ import { test } from 'node:test';
 import assert from 'node:assert/strict';
 import { fork } from 'node:child_process';
 import path from 'node:path';
-import { createRoom, makeDist, TestClient } from './helpers';
+import { createRoom, makeDist, TestClient, wsClientConnection } from './helpers';
+import { GameClient } from '../../core/client/game-client';
 
 const MAIN = path.resolve(import.meta.dirname, '../../host-server/main.ts');
 
@@ -27,6 +28,13 @@ test('SIGTERM: stop accepting, tell clients server_shutdown, close cleanly, exit
     await link.opened;
     const peer = new TestClient(`ws://127.0.0.1:${port}/peerjs/peerjs?key=peerjs&id=p1&token=t`);
     await peer.waitFor('OPEN');
+    // A player of a server-hosted room, on the app's own protocol client.
+    const { json: hosted } = await createRoom(base, { hosting: 'server' });
+    const gc = new GameClient(await wsClientConnection(`ws://127.0.0.1:${port}/ws?room=${hosted.code}`), { name: 'p', pingIntervalMs: 0 });
+    await gc.ready();
+    const gcErrors: string[] = [];
+    gc.on('error', (e) => gcErrors.push(e.code));
+    const gcClosed = new Promise<string>((resolve) => gc.on('close', resolve));
 
     child.kill('SIGTERM');
     const err = await link.waitFor('error', 5000);
@@ -35,6 +43,8 @@ test('SIGTERM: stop accepting, tell clients server_shutdown, close cleanly, exit
     assert.equal(closed.code, 1001);
     assert.equal(closed.reason, 'server_shutdown');
     await peer.waitClosed(5000);
+    assert.equal(await gcClosed, 'server_shutdown');
+    assert.deepEqual(gcErrors, ['server_shutdown']);
     assert.equal(await exited, 0, stderr);
     await assert.rejects(fetch(`${base}/healthz`));
   } finally {
