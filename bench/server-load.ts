@@ -219,6 +219,10 @@ async function main(): Promise<void> {
           p99: q(m1, 'arena_tick_loop_step_seconds', '0.99'),
           p999: q(m1, 'arena_tick_loop_step_seconds', '0.999'),
         },
+        loopBusyMs: {
+          p50: q(m1, 'arena_tick_loop_busy_seconds', '0.5'),
+          p99: q(m1, 'arena_tick_loop_busy_seconds', '0.99'),
+        },
         droppedSteps: (metric(m1, 'arena_tick_loop_dropped_steps') ?? 0) - (metric(m0, 'arena_tick_loop_dropped_steps') ?? 0),
         snapshotDelivery: +(snaps / Math.max(1, expected)).toFixed(3),
         snapshotsPerSec: Math.round(snaps / elapsed),

@@ -82,7 +82,10 @@ export function createServer(partial: Partial<ServerConfig> = {}, deps: ServerDe
       metrics.errors.inc({ kind: 'tick' });
       log.error({ code, err: err.message }, 'tick failed');
     },
-    (ms) => metrics.stepSummary.observe(ms / 1000),
+    (wallMs, busyMs) => {
+      metrics.stepSummary.observe(wallMs / 1000);
+      metrics.stepBusySummary.observe(busyMs / 1000);
+    },
   );
 
   const app = express();
