@@ -106,7 +106,7 @@ export class TestClient {
       const v = pred();
       if (v) return v;
       const left = deadline - Date.now();
-      if (left <= 0) throw new Error(`timeout waiting for ${what}; got ${JSON.stringify(this.json.slice(-5))} closed=${JSON.stringify(this.closed)}`);
+      if (left <= 0) throw new Error(`timeout waiting for ${what}; got ${JSON.stringify(this.json.slice(-3)).slice(0, 600)} closed=${JSON.stringify(this.closed)}`);
       await new Promise<void>((resolve) => {
         const t = setTimeout(resolve, Math.min(left, 200));
         this.waiters.push(() => {

@@ -182,6 +182,16 @@ describe('server-hosted room', () => {
     host.c.send({ type: 'kick', player: wrong.welcome.playerId });
     assert.ok(await wrong.c.waitFor('kicked'));
     await wrong.c.waitClosed();
+
+    // The host switches the mode: everyone is told, the rooms API shows it.
+    host.c.send({ type: 'set_mode', mode: 'tag' });
+    assert.equal((await guest.c.waitFor('mode')).mode, 'tag');
+    const info = await (await fetch(`${s.base}/api/rooms/${room.code}`)).json();
+    assert.equal(info.mode, 'tag');
+    host.c.send({ type: 'set_mode', mode: 'no_such_mode' });
+    assert.equal((await host.c.waitFor('error')).code, 'unknown_mode');
+    host.c.send({ type: 'set_mode', mode: 'coin_rush' });
+    await host.c.until(() => host.c.json.filter((m) => m.type === 'mode').length >= 2);
     host.c.close();
     guest.c.close();
   });
@@ -260,6 +270,33 @@ test('server-hosted room: unknown mode is a 400', async () => {
     assert.equal(r.status, 400);
     assert.equal(r.json.error, 'unknown_mode');
     assert.equal(s.server.rooms.size, 0);
+  } finally {
+    await s.close();
+  }
+});
+
+test('a client that stops reading is closed (slow consumer), not buffered forever', async () => {
+  const s = await startServer({ snapshotHz: 60, maxBufferedBytes: 32 * 1024 });
+  try {
+    const { json: room } = await createRoom(s.base, { hosting: 'server' });
+    const watcher = await joinJson(s, room.code, { name: 'watcher', hostToken: room.hostToken });
+    // Big snapshots (many coins) so the buffers fill within seconds.
+    watcher.c.send({
+      type: 'load_mod',
+      name: 'many_coins.lua',
+      code: 'function on_start() for i = 1, 400 do game.spawn("coin", 40 + (i % 40) * 38, 40 + (i // 40) * 90) end end',
+    });
+    const loaded = await watcher.c.until(() => watcher.c.json.find((m) => m.type === 'mod_result'), 5000);
+    assert.equal(loaded.ok, true, JSON.stringify(loaded));
+    const slow = await joinJson(s, room.code, { name: 'slow' });
+    // Stop reading: the kernel buffers fill, then the server's send queue grows.
+    (slow.c.ws as any)._socket.pause();
+    const t0 = Date.now();
+    await watcher.c.until(() => s.server.rooms.get(room.code)!.host!.playerCount === 1, 15_000, 'the slow consumer to be dropped');
+    const t = lastSnapshot(watcher.c).tick;
+    await nextSnapshot(watcher.c, t + 5);
+    assert.ok(Date.now() - t0 < 15_000);
+    watcher.c.close();
   } finally {
     await s.close();
   }
