@@ -164,6 +164,16 @@ local B = {
   _VERSION = _VERSION,
 }
 
+-- xpcall's message handler would run while fengari has hooks disabled (an error raised by the
+-- budget hook calls it from inside the hook), so a looping handler could never be stopped.
+-- This xpcall runs the handler after the protected call returned, with hooks active.
+local pack, unpack, pcall_ = table.pack, table.unpack, pcall
+B.xpcall = function(f, handler, ...)
+  local r = pack(pcall_(f, ...))
+  if r[1] then return unpack(r, 1, r.n) end
+  return false, handler(r[2])
+end
+
 return { string = S, table = T, math = M, utf8 = U, base = B }
 `;
 

@@ -199,6 +199,9 @@ impl World {
             None => return bad("PRNG state is invalid"),
         };
         w.next_id = r.u32()?;
+        if w.next_id == 0 || w.next_id > BOUND_KEY_BASE {
+            return bad(format!("id counter {} is out of range", w.next_id));
+        }
         w.step_count = r.u64()?;
         let n = r.len(MAX_BODIES, "body")?;
         // every remaining array must fit before reading it
@@ -238,8 +241,8 @@ impl World {
             }
             let k = w.kinds[i];
             let (sx, sy) = (w.size[2 * i], w.size[2 * i + 1]);
-            if !(sx > 0.0 && sy > 0.0) {
-                return bad(format!("body {id} has a non-positive size"));
+            if !(sx > 0.0 && sy > 0.0 && sx <= MAX_EXTENT as f32 && sy <= MAX_EXTENT as f32) {
+                return bad(format!("body {id} has an out-of-range size"));
             }
             let ok = match k {
                 KIND_CIRCLE => {
@@ -256,7 +259,7 @@ impl World {
             if !ok {
                 return bad(format!("body {id} has inconsistent properties"));
             }
-            if k == KIND_CIRCLE && (w.pos[2 * i].abs() > MAX_COORD as f32 || w.pos[2 * i + 1].abs() > MAX_COORD as f32) {
+            if w.pos[2 * i].abs() > MAX_COORD as f32 || w.pos[2 * i + 1].abs() > MAX_COORD as f32 {
                 return bad(format!("body {id} is out of range"));
             }
         }

@@ -50,6 +50,7 @@ pub struct Scratch {
     statics: Vec<u32>,
     contacts: Vec<Contact>,
     ccd_hits: Vec<u64>,
+    mid: Vec<f32>,
     sensor_keys: Vec<u64>,
     new_keys: Vec<u64>,
     new_jn: Vec<f32>,
@@ -332,7 +333,23 @@ impl World {
             self.vel[2 * i] = vx;
             self.vel[2 * i + 1] = vy;
             let (x, y, r) = (self.pos[2 * i], self.pos[2 * i + 1], self.size[2 * i]);
-            let (dx, dy) = (vx * dt, vy * dt);
+            let (mut dx, mut dy) = (vx * dt, vy * dt);
+            // clip the move at the world bounds first (so the sweep below sees the real path)
+            let mut tb = 1.0f32;
+            if dx < 0.0 && x + dx < r {
+                tb = tb.min(((r - x) / dx).max(0.0));
+            } else if dx > 0.0 && x + dx > w - r {
+                tb = tb.min(((w - r - x) / dx).max(0.0));
+            }
+            if dy < 0.0 && y + dy < r {
+                tb = tb.min(((r - y) / dy).max(0.0));
+            } else if dy > 0.0 && y + dy > h - r {
+                tb = tb.min(((h - r - y) / dy).max(0.0));
+            }
+            if tb < 1.0 {
+                dx *= tb;
+                dy *= tb;
+            }
             let (mut nx, mut ny) = (x + dx, y + dy);
             if has_boxes && dx * dx + dy * dy > 0.0625 * r * r {
                 if let Some((t, ax, ay, s)) = self.sweep(x, y, r, dx, dy) {
@@ -365,6 +382,10 @@ impl World {
         }
 
         // ---- 5. position projection ----
+        if has_boxes {
+            self.scratch.mid.clear();
+            self.scratch.mid.extend_from_slice(&self.pos);
+        }
         for _ in 0..POSITION_ITERS {
             for c in &contacts {
                 let ai = c.a as usize;
@@ -412,6 +433,23 @@ impl World {
                     _ => {}
                 }
             }
+        }
+        if has_boxes {
+            // corrections must not push a body through a thin box either: sweep them too
+            let mid = std::mem::take(&mut self.scratch.mid);
+            for &a in &dyns {
+                let i = a as usize;
+                let (x0, y0) = (mid[2 * i], mid[2 * i + 1]);
+                let (dx, dy) = (self.pos[2 * i] - x0, self.pos[2 * i + 1] - y0);
+                if dx == 0.0 && dy == 0.0 {
+                    continue;
+                }
+                if let Some((t, _, _, _)) = self.sweep(x0, y0, self.size[2 * i], dx, dy) {
+                    self.pos[2 * i] = x0 + dx * t;
+                    self.pos[2 * i + 1] = y0 + dy * t;
+                }
+            }
+            self.scratch.mid = mid;
         }
         for &a in &dyns {
             self.clamp_to_bounds(a as usize);
@@ -567,23 +605,23 @@ impl World {
         let e = self.rest[i];
         let f = |v: f32| if v.abs() > threshold { -e * v } else { 0.0 };
         let (w, h) = (self.w, self.h);
-        if self.pos[2 * i] < r {
+        if self.pos[2 * i] <= r {
             self.pos[2 * i] = r;
             if self.vel[2 * i] < 0.0 {
                 self.vel[2 * i] = f(self.vel[2 * i]);
             }
-        } else if self.pos[2 * i] > w - r {
+        } else if self.pos[2 * i] >= w - r {
             self.pos[2 * i] = w - r;
             if self.vel[2 * i] > 0.0 {
                 self.vel[2 * i] = f(self.vel[2 * i]);
             }
         }
-        if self.pos[2 * i + 1] < r {
+        if self.pos[2 * i + 1] <= r {
             self.pos[2 * i + 1] = r;
             if self.vel[2 * i + 1] < 0.0 {
                 self.vel[2 * i + 1] = f(self.vel[2 * i + 1]);
             }
-        } else if self.pos[2 * i + 1] > h - r {
+        } else if self.pos[2 * i + 1] >= h - r {
             self.pos[2 * i + 1] = h - r;
             if self.vel[2 * i + 1] > 0.0 {
                 self.vel[2 * i + 1] = f(self.vel[2 * i + 1]);

@@ -129,15 +129,14 @@ test('contact begin/end with a box, sensor enter/exit with several bodies', () =
     const e = w.events();
     for (let k = 0; k < e.length; k += 3) log.push(`${e[k]}:${e[k + 1]}:${e[k + 2]}`);
   }
-  const C = PhysicsEventType;
   assert.deepEqual(
-    log.filter((s) => s.startsWith(`${C.ContactBegin}:`) || s.startsWith(`${C.ContactEnd}:`)).slice(0, 4).sort(),
-    [`${C.ContactBegin}:${wall}:${a}`, `${C.ContactBegin}:${wall}:${b}`, `${C.ContactEnd}:${wall}:${a}`, `${C.ContactEnd}:${wall}:${b}`].sort(),
+    log.filter((s) => s.startsWith(`${PhysicsEventType.ContactBegin}:`) || s.startsWith(`${PhysicsEventType.ContactEnd}:`)).slice(0, 4).sort(),
+    [`${PhysicsEventType.ContactBegin}:${wall}:${a}`, `${PhysicsEventType.ContactBegin}:${wall}:${b}`, `${PhysicsEventType.ContactEnd}:${wall}:${a}`, `${PhysicsEventType.ContactEnd}:${wall}:${b}`].sort(),
   );
   // only `a` passes through the zone (b is 50 units off-axis), twice: there and back
   assert.deepEqual(
-    log.filter((s) => s.startsWith(`${C.SensorEnter}:`) || s.startsWith(`${C.SensorExit}:`)),
-    [`${C.SensorEnter}:${zone}:${a}`, `${C.SensorExit}:${zone}:${a}`, `${C.SensorEnter}:${zone}:${a}`, `${C.SensorExit}:${zone}:${a}`],
+    log.filter((s) => s.startsWith(`${PhysicsEventType.SensorEnter}:`) || s.startsWith(`${PhysicsEventType.SensorExit}:`)),
+    [`${PhysicsEventType.SensorEnter}:${zone}:${a}`, `${PhysicsEventType.SensorExit}:${zone}:${a}`, `${PhysicsEventType.SensorEnter}:${zone}:${a}`, `${PhysicsEventType.SensorExit}:${zone}:${a}`],
   );
   w.free();
 });

@@ -1,0 +1,504 @@
+/**
+ * Plain-TypeScript reference of the engine's algorithm (engine-wasm/src/solver.rs), for the
+ * benchmark only: dynamic circles in a bounded arena (the benchmark scene), same steps and
+ * constants: forces/damping/speed clamp -> counting-sort uniform grid (half-neighbourhood scan)
+ * -> contacts with a speculative margin (circle-circle and world bounds) -> warm start from an
+ * open-addressing pair cache -> 8 sequential-impulse iterations (restitution, Coulomb friction)
+ * -> integration -> 3 position-projection iterations -> contact cache + begin/end events.
+ * SoA storage in Float32Array like the engine; arithmetic in JS doubles.
+ */
+
+const VELOCITY_ITERS = 8;
+const POSITION_ITERS = 3;
+const POS_BETA = 0.5;
+const SLOP_FRAC = 0.01;
+const MARGIN_FRAC = 0.05;
+const NONE = 0xffffffff;
+const BOUND_BASE = 0xfffffff0;
+const EMPTY = -1;
+
+function contactTarget(vn: number, gap: number, e: number, bounce: number, dt: number): number {
+  const g = gap > 0 ? gap : 0;
+  return vn < -bounce && vn * dt < -g ? -e * vn : -g / dt;
+}
+
+export interface RefConfig {
+  width: number;
+  height: number;
+  gravityX?: number;
+  gravityY?: number;
+  dt?: number;
+  restitution?: number;
+  friction?: number;
+  maxSpeed?: number;
+  linearDamping?: number;
+}
+
+class Growable {
+  f: Float32Array;
+  constructor(n = 1024) {
+    this.f = new Float32Array(n);
+  }
+  ensure(n: number): void {
+    if (this.f.length < n) {
+      const g = new Float32Array(Math.max(n, this.f.length * 2));
+      g.set(this.f);
+      this.f = g;
+    }
+  }
+}
+
+/** Pair cache keyed by (lo, hi) ids; open addressing with linear probing. */
+class PairTable {
+  keysLo = new Int32Array(0);
+  keysHi = new Uint32Array(0);
+  vals = new Uint32Array(0);
+  mask = 0;
+  reset(n: number): void {
+    let cap = 16;
+    while (cap < 2 * n) cap *= 2;
+    if (this.keysLo.length !== cap) {
+      this.keysLo = new Int32Array(cap);
+      this.keysHi = new Uint32Array(cap);
+      this.vals = new Uint32Array(cap);
+    }
+    this.keysLo.fill(EMPTY);
+    this.mask = cap - 1;
+  }
+  private slot(lo: number, hi: number): number {
+    return (Math.imul(lo, 0x9e3779b1) ^ Math.imul(hi, 0x85ebca6b)) >>> 0;
+  }
+  insert(lo: number, hi: number, v: number): boolean {
+    let i = this.slot(lo, hi) & this.mask;
+    for (;;) {
+      const k = this.keysLo[i];
+      if (k === EMPTY) {
+        this.keysLo[i] = lo;
+        this.keysHi[i] = hi;
+        this.vals[i] = v;
+        return true;
+      }
+      if (k === lo && this.keysHi[i] === hi) return false;
+      i = (i + 1) & this.mask;
+    }
+  }
+  get(lo: number, hi: number): number {
+    if (this.mask === 0) return -1;
+    let i = this.slot(lo, hi) & this.mask;
+    for (;;) {
+      const k = this.keysLo[i];
+      if (k === EMPTY) return -1;
+      if (k === lo && this.keysHi[i] === hi) return this.vals[i];
+      i = (i + 1) & this.mask;
+    }
+  }
+}
+
+export class RefWorld {
+  readonly w: number;
+  readonly h: number;
+  readonly gx: number;
+  readonly gy: number;
+  readonly dt: number;
+  readonly rest0: number;
+  readonly friction: number;
+  readonly maxSpeed: number;
+  readonly damping: number;
+  n = 0;
+  nextId = 1;
+  ids = new Uint32Array(16);
+  pos = new Float32Array(32);
+  vel = new Float32Array(32);
+  rad = new Float32Array(16);
+  invMass = new Float32Array(16);
+  rest = new Float32Array(16);
+  // grid
+  private cellStart = new Uint32Array(0);
+  private items = new Uint32Array(0);
+  private bodyCell = new Uint32Array(0);
+  // contacts (SoA)
+  private cap = 0;
+  private cA = new Uint32Array(0);
+  private cB = new Uint32Array(0);
+  private cLo = new Uint32Array(0);
+  private cHi = new Uint32Array(0);
+  private cNx = new Float32Array(0);
+  private cNy = new Float32Array(0);
+  private cK = new Float32Array(0);
+  private cT = new Float32Array(0);
+  private cJn = new Float32Array(0);
+  private cJt = new Float32Array(0);
+  private nc = 0;
+  // contact cache
+  private cacheLo = new Uint32Array(0);
+  private cacheHi = new Uint32Array(0);
+  private cacheJn = new Growable();
+  private cacheJt = new Growable();
+  private cacheN = 0;
+  private table = new PairTable();
+  private table2 = new PairTable();
+  private newLo = new Uint32Array(0);
+  private newHi = new Uint32Array(0);
+  private newJn = new Growable();
+  private newJt = new Growable();
+  private bounce = 1;
+  events: number[] = [];
+
+  constructor(c: RefConfig) {
+    this.w = c.width;
+    this.h = c.height;
+    this.gx = c.gravityX ?? 0;
+    this.gy = c.gravityY ?? 0;
+    this.dt = c.dt ?? 1 / 60;
+    this.rest0 = c.restitution ?? 0.5;
+    this.friction = c.friction ?? 0.1;
+    this.maxSpeed = c.maxSpeed ?? 1000;
+    this.damping = c.linearDamping ?? 0;
+  }
+
+  addCircle(x: number, y: number, r: number, vx = 0, vy = 0): number {
+    if (this.n === this.ids.length) {
+      const grow = <T extends Float32Array | Uint32Array>(a: T, k: number): T => {
+        const b = new (a.constructor as new (n: number) => T)(a.length * 2 * k / k);
+        b.set(a);
+        return b;
+      };
+      this.ids = grow(this.ids, 1);
+      this.rad = grow(this.rad, 1);
+      this.invMass = grow(this.invMass, 1);
+      this.rest = grow(this.rest, 1);
+      this.pos = grow(this.pos, 1);
+      this.vel = grow(this.vel, 1);
+    }
+    const i = this.n++;
+    const id = this.nextId++;
+    this.ids[i] = id;
+    this.pos[2 * i] = x;
+    this.pos[2 * i + 1] = y;
+    this.vel[2 * i] = vx;
+    this.vel[2 * i + 1] = vy;
+    this.rad[i] = r;
+    this.invMass[i] = 1 / (Math.PI * r * r);
+    this.rest[i] = this.rest0;
+    return id;
+  }
+
+  private ensureContacts(n: number): void {
+    if (n <= this.cap) return;
+    const cap = Math.max(n, this.cap * 2, 1024);
+    const u = (a: Uint32Array) => {
+      const b = new Uint32Array(cap);
+      b.set(a);
+      return b;
+    };
+    const f = (a: Float32Array) => {
+      const b = new Float32Array(cap);
+      b.set(a);
+      return b;
+    };
+    this.cA = u(this.cA);
+    this.cB = u(this.cB);
+    this.cLo = u(this.cLo);
+    this.cHi = u(this.cHi);
+    this.cNx = f(this.cNx);
+    this.cNy = f(this.cNy);
+    this.cK = f(this.cK);
+    this.cT = f(this.cT);
+    this.cJn = f(this.cJn);
+    this.cJt = f(this.cJt);
+    this.cap = cap;
+  }
+
+  private push(a: number, b: number, lo: number, hi: number, nx: number, ny: number, k: number, t: number): void {
+    const c = this.nc++;
+    if (c >= this.cap) this.ensureContacts(c + 1);
+    this.cA[c] = a;
+    this.cB[c] = b;
+    this.cLo[c] = lo;
+    this.cHi[c] = hi;
+    this.cNx[c] = nx;
+    this.cNy[c] = ny;
+    this.cK[c] = k;
+    this.cT[c] = t;
+    this.cJn[c] = 0;
+    this.cJt[c] = 0;
+  }
+
+  private pair(a: number, b: number): void {
+    const pos = this.pos;
+    const vel = this.vel;
+    const rad = this.rad;
+    const im = this.invMass;
+    const dx = pos[2 * a] - pos[2 * b];
+    const dy = pos[2 * a + 1] - pos[2 * b + 1];
+    const rs = rad[a] + rad[b];
+    const rm = rs * (1 + MARGIN_FRAC);
+    const d2 = dx * dx + dy * dy;
+    if (d2 >= rm * rm) return;
+    const d = Math.sqrt(d2);
+    const nx = d > 0 ? dx / d : 1;
+    const ny = d > 0 ? dy / d : 0;
+    const vn = (vel[2 * a] - vel[2 * b]) * nx + (vel[2 * a + 1] - vel[2 * b + 1]) * ny;
+    const e = Math.max(this.rest[a], this.rest[b]);
+    const ia = this.ids[a];
+    const ib = this.ids[b];
+    this.push(a, b, Math.min(ia, ib), Math.max(ia, ib), nx, ny, 1 / (im[a] + im[b]), contactTarget(vn, d - rs, e, this.bounce, this.dt));
+  }
+
+  step(): void {
+    const { dt, gx, gy, maxSpeed, friction, w, h, n } = this;
+    const pos = this.pos;
+    const vel = this.vel;
+    const rad = this.rad;
+    const im = this.invMass;
+    const bounce = 1 + 2 * Math.hypot(gx, gy) * dt;
+    this.bounce = bounce;
+    // 1. forces, damping, clamp
+    let maxR = 0;
+    const dk = this.damping > 0 ? 1 / (1 + dt * this.damping) : 1;
+    for (let i = 0; i < n; i++) {
+      let vx = (vel[2 * i] + gx * dt) * dk;
+      let vy = (vel[2 * i + 1] + gy * dt) * dk;
+      const s2 = vx * vx + vy * vy;
+      if (s2 > maxSpeed * maxSpeed) {
+        const k = maxSpeed / Math.sqrt(s2);
+        vx *= k;
+        vy *= k;
+      }
+      vel[2 * i] = vx;
+      vel[2 * i + 1] = vy;
+      if (rad[i] > maxR) maxR = rad[i];
+    }
+    // 2. grid
+    let cell = Math.max(2 * maxR * 1.06, 1e-3);
+    const maxCells = 4 * n + 64;
+    if ((w * h) / (cell * cell) > maxCells) cell = Math.sqrt((w * h) / maxCells);
+    const inv = 1 / cell;
+    const cols = Math.min(65536, Math.floor(w * inv) + 1);
+    const rows = Math.min(65536, Math.floor(h * inv) + 1);
+    const cells = cols * rows;
+    if (this.cellStart.length < cells + 1) this.cellStart = new Uint32Array(cells + 1);
+    else this.cellStart.fill(0, 0, cells + 1);
+    if (this.items.length < n) {
+      this.items = new Uint32Array(n);
+      this.bodyCell = new Uint32Array(n);
+    }
+    const cs = this.cellStart;
+    const items = this.items;
+    const bc = this.bodyCell;
+    for (let i = 0; i < n; i++) {
+      const cx = Math.min(cols - 1, Math.max(0, Math.floor(pos[2 * i] * inv)));
+      const cy = Math.min(rows - 1, Math.max(0, Math.floor(pos[2 * i + 1] * inv)));
+      const c = cy * cols + cx;
+      bc[i] = c;
+      cs[c + 1]++;
+    }
+    for (let c = 0; c < cells; c++) cs[c + 1] += cs[c];
+    for (let i = 0; i < n; i++) items[cs[bc[i]]++] = i;
+    for (let c = cells; c >= 1; c--) cs[c] = cs[c - 1];
+    cs[0] = 0;
+    // contacts
+    this.nc = 0;
+    const ids = this.ids;
+    const rest = this.rest;
+    for (let cy = 0; cy < rows; cy++) {
+      for (let cx = 0; cx < cols; cx++) {
+        const c = cy * cols + cx;
+        const s = cs[c];
+        const e = cs[c + 1];
+        if (s === e) continue;
+        for (let ia = s; ia < e; ia++) for (let ib = ia + 1; ib < e; ib++) this.pair(items[ia], items[ib]);
+        for (let k = 0; k < 4; k++) {
+          let c2: number;
+          if (k === 0) {
+            if (cx + 1 >= cols) continue;
+            c2 = c + 1;
+          } else {
+            if (cy + 1 >= rows) break;
+            if (k === 1 && cx === 0) continue;
+            if (k === 3 && cx + 1 >= cols) continue;
+            c2 = c + cols + (k - 2);
+          }
+          const s2 = cs[c2];
+          const e2 = cs[c2 + 1];
+          for (let ia = s; ia < e; ia++) for (let ib = s2; ib < e2; ib++) this.pair(items[ia], items[ib]);
+        }
+      }
+    }
+    for (let a = 0; a < n; a++) {
+      const x = pos[2 * a];
+      const y = pos[2 * a + 1];
+      const r = rad[a];
+      const m = MARGIN_FRAC * r;
+      const k = 1 / im[a];
+      const e = rest[a];
+      const vx = vel[2 * a];
+      const vy = vel[2 * a + 1];
+      const id = ids[a];
+      if (x - r < m) this.push(a, NONE, id, BOUND_BASE, 1, 0, k, contactTarget(vx, x - r, e, bounce, dt));
+      if (x + r > w - m) this.push(a, NONE, id, BOUND_BASE + 1, -1, 0, k, contactTarget(-vx, w - r - x, e, bounce, dt));
+      if (y - r < m) this.push(a, NONE, id, BOUND_BASE + 2, 0, 1, k, contactTarget(vy, y - r, e, bounce, dt));
+      if (y + r > h - m) this.push(a, NONE, id, BOUND_BASE + 3, 0, -1, k, contactTarget(-vy, h - r - y, e, bounce, dt));
+    }
+    // 3. warm start + sequential impulses
+    const nc = this.nc;
+    const { cA, cB, cNx, cNy, cK, cT, cJn, cJt, cLo, cHi } = this;
+    if (this.cacheN > 0) {
+      for (let c = 0; c < nc; c++) {
+        const j = this.table.get(cLo[c], cHi[c]);
+        if (j < 0) continue;
+        const jn = this.cacheJn.f[j];
+        const jt = this.cacheJt.f[j];
+        if (jn === 0 && jt === 0) continue;
+        cJn[c] = jn;
+        cJt[c] = jt;
+        const px = jn * cNx[c] - jt * cNy[c];
+        const py = jn * cNy[c] + jt * cNx[c];
+        const a = cA[c];
+        vel[2 * a] += px * im[a];
+        vel[2 * a + 1] += py * im[a];
+        const b = cB[c];
+        if (b !== NONE) {
+          vel[2 * b] -= px * im[b];
+          vel[2 * b + 1] -= py * im[b];
+        }
+      }
+    }
+    for (let it = 0; it < VELOCITY_ITERS; it++) {
+      for (let c = 0; c < nc; c++) {
+        const a = cA[c];
+        const b = cB[c];
+        const nx = cNx[c];
+        const ny = cNy[c];
+        const tx = -ny;
+        const ty = nx;
+        let rvx = vel[2 * a];
+        let rvy = vel[2 * a + 1];
+        if (b !== NONE) {
+          rvx -= vel[2 * b];
+          rvy -= vel[2 * b + 1];
+        }
+        const vn = rvx * nx + rvy * ny;
+        const jn0 = cJn[c];
+        const jn = Math.max(jn0 + (cT[c] - vn) * cK[c], 0);
+        const djn = jn - jn0;
+        cJn[c] = jn;
+        const vt = rvx * tx + rvy * ty;
+        const maxf = friction * jn;
+        const jt0 = cJt[c];
+        const jt = Math.min(Math.max(jt0 - vt * cK[c], -maxf), maxf);
+        const djt = jt - jt0;
+        cJt[c] = jt;
+        const px = djn * nx + djt * tx;
+        const py = djn * ny + djt * ty;
+        vel[2 * a] += px * im[a];
+        vel[2 * a + 1] += py * im[a];
+        if (b !== NONE) {
+          vel[2 * b] -= px * im[b];
+          vel[2 * b + 1] -= py * im[b];
+        }
+      }
+    }
+    // 4. integrate (no static boxes in this reference) + bounds
+    for (let i = 0; i < n; i++) {
+      let vx = vel[2 * i];
+      let vy = vel[2 * i + 1];
+      const s2 = vx * vx + vy * vy;
+      if (s2 > maxSpeed * maxSpeed) {
+        const k = maxSpeed / Math.sqrt(s2);
+        vx *= k;
+        vy *= k;
+        vel[2 * i] = vx;
+        vel[2 * i + 1] = vy;
+      }
+      let x = pos[2 * i] + vx * dt;
+      let y = pos[2 * i + 1] + vy * dt;
+      const r = rad[i];
+      const e = rest[i];
+      const f = (v: number) => (Math.abs(v) > bounce ? -e * v : 0);
+      if (x < r) {
+        x = r;
+        if (vel[2 * i] < 0) vel[2 * i] = f(vel[2 * i]);
+      } else if (x > w - r) {
+        x = w - r;
+        if (vel[2 * i] > 0) vel[2 * i] = f(vel[2 * i]);
+      }
+      if (y < r) {
+        y = r;
+        if (vel[2 * i + 1] < 0) vel[2 * i + 1] = f(vel[2 * i + 1]);
+      } else if (y > h - r) {
+        y = h - r;
+        if (vel[2 * i + 1] > 0) vel[2 * i + 1] = f(vel[2 * i + 1]);
+      }
+      pos[2 * i] = x;
+      pos[2 * i + 1] = y;
+    }
+    // 5. position projection
+    for (let it = 0; it < POSITION_ITERS; it++) {
+      for (let c = 0; c < nc; c++) {
+        const b = cB[c];
+        if (b === NONE) continue;
+        const a = cA[c];
+        const dx = pos[2 * a] - pos[2 * b];
+        const dy = pos[2 * a + 1] - pos[2 * b + 1];
+        const rs = rad[a] + rad[b];
+        const lim = rs - SLOP_FRAC * rs;
+        const d2 = dx * dx + dy * dy;
+        if (d2 >= lim * lim) continue;
+        const d = Math.sqrt(d2);
+        const nx = d > 0 ? dx / d : cNx[c];
+        const ny = d > 0 ? dy / d : cNy[c];
+        const corr = POS_BETA * (lim - d) * cK[c];
+        pos[2 * a] += nx * corr * im[a];
+        pos[2 * a + 1] += ny * corr * im[a];
+        pos[2 * b] -= nx * corr * im[b];
+        pos[2 * b + 1] -= ny * corr * im[b];
+      }
+    }
+    for (let i = 0; i < n; i++) {
+      const r = rad[i];
+      pos[2 * i] = Math.min(Math.max(pos[2 * i], r), w - r);
+      pos[2 * i + 1] = Math.min(Math.max(pos[2 * i + 1], r), h - r);
+    }
+    // 6. new contact cache + events
+    const t2 = this.table2;
+    t2.reset(nc);
+    if (this.newLo.length < nc) {
+      this.newLo = new Uint32Array(nc * 2);
+      this.newHi = new Uint32Array(nc * 2);
+    }
+    this.newJn.ensure(nc);
+    this.newJt.ensure(nc);
+    const { newLo, newHi, newJn, newJt } = this;
+    let m = 0;
+    for (let c = 0; c < nc; c++) {
+      if (t2.insert(cLo[c], cHi[c], m)) {
+        newLo[m] = cLo[c];
+        newHi[m] = cHi[c];
+        newJn.f[m] = cJn[c];
+        newJt.f[m] = cJt[c];
+        m++;
+      }
+    }
+    const ev = this.events;
+    ev.length = 0;
+    for (let j = 0; j < this.cacheN; j++) {
+      const hi = this.cacheHi[j];
+      if (hi < BOUND_BASE && t2.get(this.cacheLo[j], hi) < 0) ev.push(2, this.cacheLo[j], hi);
+    }
+    for (let j = 0; j < m; j++) {
+      if (newHi[j] < BOUND_BASE && this.table.get(newLo[j], newHi[j]) < 0) ev.push(1, newLo[j], newHi[j]);
+    }
+    this.newLo = this.cacheLo;
+    this.newHi = this.cacheHi;
+    this.newJn = this.cacheJn;
+    this.newJt = this.cacheJt;
+    this.cacheLo = newLo;
+    this.cacheHi = newHi;
+    this.cacheJn = newJn;
+    this.cacheJt = newJt;
+    this.cacheN = m;
+    this.table2 = this.table;
+    this.table = t2;
+  }
+}
