@@ -26,6 +26,7 @@ import {
   CLOSE_SERVER_HOSTED,
 } from './ws-connection';
 import { HostLink } from './relay';
+import { KeyedRateLimiter } from './rate-limit';
 
 export interface GatewayDeps {
   config: ServerConfig;
@@ -66,8 +67,20 @@ export class Gateway {
   private players = new Set<WsConnection>();
   private links = new Map<string, HostLink>();
   private closing = false;
+  /**
+   * /ws?room=CODE would otherwise be an unlimited room-code oracle: every miss (unknown code)
+   * costs a token of the client IP's budget (LOOKUPS_PER_MINUTE); with none left, the IP is
+   * refused until it refills. Hits cost nothing, so players reconnecting are never limited.
+   */
+  private readonly misses: KeyedRateLimiter;
 
-  constructor(private readonly d: GatewayDeps) {}
+  constructor(private readonly d: GatewayDeps) {
+    this.misses = new KeyedRateLimiter(d.config.lookupsPerMinute);
+  }
+
+  sweep(): void {
+    this.misses.sweep();
+  }
 
   connectionCounts(): Record<string, number> {
     let relayed = 0;
@@ -96,9 +109,15 @@ export class Gateway {
     const url = new URL(req.url ?? '/ws', 'http://localhost');
     const q = url.searchParams;
     if (this.closing) return this.refuse(ws, 'server_shutdown', 'server is shutting down', CLOSE_GOING_AWAY);
+    const ip = req.socket.remoteAddress ?? 'unknown';
+    const wait = this.misses.peek(ip);
+    if (wait) return this.refuse(ws, 'rate_limited', `too many unknown room codes; retry in ${wait} s`, CLOSE_TRY_AGAIN_LATER);
     const code = (q.get('room') ?? '').toUpperCase();
     const room = code ? this.d.rooms.get(code) : undefined;
-    if (!room) return this.refuse(ws, 'room_not_found', code ? `no room ${code}` : 'missing ?room=CODE', CLOSE_NOT_FOUND);
+    if (!room) {
+      this.misses.check(ip);
+      return this.refuse(ws, 'room_not_found', code ? `no room ${code}` : 'missing ?room=CODE', CLOSE_NOT_FOUND);
+    }
     const role = q.get('role') ?? 'player';
     const encoding = q.get('encoding');
     if (role !== 'player' && role !== 'host') return this.refuse(ws, 'bad_request', 'role must be "player" or "host"', CLOSE_POLICY);

@@ -20,6 +20,11 @@ export class TokenBucket {
     this.tokens -= 1;
     return true;
   }
+  /** True if a token is available (without taking it). */
+  peek(): boolean {
+    const t = this.now();
+    return this.tokens + ((t - this.last) / 1000) * this.ratePerSec >= 1;
+  }
   /** Seconds until the next token. */
   retryAfterSec(): number {
     return Math.max(1, Math.ceil((1 - this.tokens) / this.ratePerSec));
@@ -46,6 +51,11 @@ export class KeyedRateLimiter {
       this.buckets.set(key, b);
     }
     return b.take() ? 0 : b.retryAfterSec();
+  }
+  /** 0 if `key` still has a token (none is taken), else seconds to wait. */
+  peek(key: string): number {
+    const b = this.buckets.get(key);
+    return !b || b.peek() ? 0 : b.retryAfterSec();
   }
   /** Drop buckets that are full again (idle keys). */
   sweep(): void {

@@ -63,7 +63,9 @@ export function tokenEquals(a: string | undefined | null, b: string): boolean {
 }
 
 export function playerCount(room: Room): number {
-  return room.host ? room.host.playerCount : room.reportedPlayers;
+  if (room.host) return room.host.playerCount;
+  // A browser host that is gone has nobody playing with it any more.
+  return room.peerOnline || room.hostLinkOnline ? room.reportedPlayers : 0;
 }
 
 export function hostOnline(room: Room): boolean {

@@ -317,6 +317,7 @@ export function createServer(partial: Partial<ServerConfig> = {}, deps: ServerDe
       for (const room of rooms.expired(config.roomTtlMs)) removeRoom(room, 'expired');
       lookupLimiter.sweep();
       createLimiter.sweep();
+      gateway.sweep();
     },
     Math.max(50, Math.min(5000, Math.floor(config.roomTtlMs / 4))),
   );

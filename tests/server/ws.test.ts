@@ -132,3 +132,49 @@ test('relay: frames both ways through the host link, room_info, state upload, ho
     await s.close();
   }
 });
+
+test('/ws is no room-code oracle: unknown codes use up the IP lookup budget', async () => {
+  const s = await startServer({ lookupsPerMinute: 3 });
+  try {
+    const { json: room } = await createRoom(s.base);
+    const link = new TestClient(`${s.wsBase}/ws?room=${room.code}&role=host&token=${room.hostToken}`);
+    await link.opened;
+    // Hits cost nothing.
+    for (let i = 0; i < 5; i++) {
+      const c = new TestClient(`${s.wsBase}/ws?room=${room.code}&encoding=json`);
+      await c.opened;
+      c.close();
+    }
+    for (const guess of ['AAAAAA', 'AAAAAB', 'AAAAAC']) {
+      const c = new TestClient(`${s.wsBase}/ws?room=${guess}`);
+      assert.equal((await c.waitFor('error')).code, 'room_not_found');
+    }
+    const blocked = new TestClient(`${s.wsBase}/ws?room=AAAAAD`);
+    const err = await blocked.waitFor('error');
+    assert.equal(err.code, 'rate_limited');
+    assert.equal((await blocked.waitClosed()).code, 1013);
+    link.close();
+  } finally {
+    await s.close();
+  }
+});
+
+test('lookup reports 0 players once the browser host is gone', async () => {
+  const s = await startServer();
+  try {
+    const { json: room } = await createRoom(s.base);
+    const link = new TestClient(`${s.wsBase}/ws?room=${room.code}&role=host&token=${room.hostToken}`);
+    await link.opened;
+    link.send(encodeHostLink({ type: 'room_info', players: 4, capacity: 16, mode: 'coin_rush' }));
+    await new Promise((r) => setTimeout(r, 100));
+    assert.equal((await lookup(s, room.code)).players, 4);
+    link.close();
+    await link.waitClosed();
+    await new Promise((r) => setTimeout(r, 50));
+    const info = await lookup(s, room.code);
+    assert.equal(info.players, 0);
+    assert.equal(info.hostOnline, false);
+  } finally {
+    await s.close();
+  }
+});
