@@ -48,6 +48,12 @@ export interface ServerConfig {
   luaDir: string;
   /** How often the server asks a browser host for a state upload (ms); 0 = never asks. */
   stateRequestMs: number;
+  /**
+   * Only the room's host may register its hostPeerId at the signaling server: the PeerJS
+   * `token` must be the room's hostToken (`new Peer(hostPeerId, { token: hostToken })`).
+   * Stops a joiner (who learns hostPeerId from the rooms API) from squatting the host's id.
+   */
+  peerHostAuth: boolean;
 }
 
 const int = (name: string, min: number, max: number) =>
@@ -78,6 +84,7 @@ export function defaultConfig(): ServerConfig {
     wasmPath: path.join(ROOT_DIR, 'engine-wasm', 'pkg', 'engine_wasm_bg.wasm'),
     luaDir: path.join(ROOT_DIR, 'lua_scripts'),
     stateRequestMs: 2000,
+    peerHostAuth: false,
   };
 }
 
@@ -117,6 +124,10 @@ const ENV: Record<string, [keyof ServerConfig, z.ZodType]> = {
   WASM_PATH: ['wasmPath', z.string().min(1)],
   LUA_DIR: ['luaDir', z.string().min(1)],
   STATE_REQUEST_MS: ['stateRequestMs', int('STATE_REQUEST_MS', 0, 3600_000)],
+  PEER_HOST_AUTH: [
+    'peerHostAuth',
+    z.enum(['0', '1', 'true', 'false'], { error: 'PEER_HOST_AUTH must be 1/0/true/false' }).transform((v) => v === '1' || v === 'true'),
+  ],
 };
 
 export const ENV_VARS = Object.keys(ENV);

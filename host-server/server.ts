@@ -18,7 +18,7 @@ import { z } from 'zod';
 import { type ServerConfig, defaultConfig } from './config';
 import { createMetrics, type Metrics } from './metrics';
 import { KeyedRateLimiter } from './rate-limit';
-import { RoomRegistry, CODE_RE, hostOnline, playerCount, type Room } from './rooms';
+import { RoomRegistry, CODE_RE, hostOnline, playerCount, tokenEquals, type Room } from './rooms';
 import { securityHeaders, staticRouter } from './static';
 import { mountPeerSignaling } from './peer-signaling';
 import { Gateway } from './gateway';
@@ -233,7 +233,19 @@ export function createServer(partial: Partial<ServerConfig> = {}, deps: ServerDe
     const pathname = (req.url ?? '/').split('?')[0];
     if (shuttingDown) return rejectUpgrade(socket, 503, 'server shutting down');
     if (pathname === signaling.wsPath) {
-      signaling.wss.handleUpgrade(req, socket, head, (ws) => signaling.wss.emit('connection', ws, req));
+      signaling.wss.handleUpgrade(req, socket, head, (ws) => {
+        if (config.peerHostAuth) {
+          const q = new URL(req.url ?? '/', 'http://localhost').searchParams;
+          const room = rooms.byPeerId(q.get('id') ?? '');
+          if (room && !tokenEquals(q.get('token'), room.hostToken)) {
+            metrics.errors.inc({ kind: 'peer_id_forbidden' });
+            ws.send(JSON.stringify({ type: 'ERROR', payload: { msg: 'this peer id belongs to a room host' } }));
+            ws.close(1008, 'forbidden');
+            return;
+          }
+        }
+        signaling.wss.emit('connection', ws, req);
+      });
     } else if (pathname === '/ws') {
       const wss = /[?&]role=host(&|$)/.test(req.url ?? '') ? hostWss : gameWss;
       wss.handleUpgrade(req, socket, head, (ws) => gateway.accept(ws, req));

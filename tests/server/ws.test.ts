@@ -178,3 +178,23 @@ test('lookup reports 0 players once the browser host is gone', async () => {
     await s.close();
   }
 });
+
+test('PEER_HOST_AUTH: only the host (PeerJS token = hostToken) may register the room\'s peer id', async () => {
+  const s = await startServer({ peerHostAuth: true });
+  try {
+    const { json: room } = await createRoom(s.base);
+    const squatter = new TestClient(`${s.wsBase}/peerjs/peerjs?key=peerjs&id=${room.hostPeerId}&token=guess`);
+    assert.equal((await squatter.waitFor('ERROR')).payload.msg, 'this peer id belongs to a room host');
+    await squatter.waitClosed();
+    assert.equal((await lookup(s, room.code)).hostOnline, false);
+    const host = new TestClient(`${s.wsBase}/peerjs/peerjs?key=peerjs&id=${room.hostPeerId}&token=${room.hostToken}`);
+    await host.waitFor('OPEN');
+    assert.equal((await lookup(s, room.code)).hostOnline, true);
+    const guest = new TestClient(`${s.wsBase}/peerjs/peerjs?key=peerjs&id=guest-9&token=any`);
+    await guest.waitFor('OPEN');
+    host.close();
+    guest.close();
+  } finally {
+    await s.close();
+  }
+});
