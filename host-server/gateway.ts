@@ -131,7 +131,7 @@ export class Gateway {
       if (!tokenEquals(q.get('token'), room.hostToken)) {
         return this.refuse(ws, 'forbidden', 'wrong or missing host token', CLOSE_FORBIDDEN);
       }
-      if (room.host) return this.refuse(ws, 'room_server_hosted', 'this room runs on the server', CLOSE_SERVER_HOSTED);
+      if (room.host || room.takenOver) return this.refuse(ws, 'room_server_hosted', 'this room runs on the server', CLOSE_SERVER_HOSTED);
       this.openHostLink(room, ws);
       return;
     }
@@ -171,7 +171,6 @@ export class Gateway {
       config: this.d.config,
       metrics: this.d.metrics,
       log: this.d.log,
-      wrapClient: (w) => this.wrap(w, 'relay', 'relay'),
       onChange: () => this.d.rooms.touch(room),
     });
     this.links.set(room.code, link);

@@ -8,7 +8,6 @@
  * RoomHost.serialize()) which the server keeps for a takeover, and `room_info` for the rooms API.
  * When the host link closes, relayed players get `host_left` and are closed.
  */
-import type { WebSocket } from 'ws';
 import type { Logger } from 'pino';
 import type { Frame } from '../core/net/transport';
 import type { ServerConfig } from './config';
@@ -21,7 +20,6 @@ export interface HostLinkDeps {
   config: ServerConfig;
   metrics: Metrics;
   log: Logger;
-  wrapClient: (ws: WebSocket) => WsConnection;
   onChange: () => void;
 }
 

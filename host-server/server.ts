@@ -299,13 +299,19 @@ export function createServer(partial: Partial<ServerConfig> = {}, deps: ServerDe
   async function takeover(code: string): Promise<Room> {
     const room = rooms.get(code);
     if (!room) throw new Error(`no room ${code}`);
-    if (room.host) throw new Error(`room ${code} is already running on the server`);
+    if (room.host || room.takenOver) throw new Error(`room ${code} is already running on the server`);
     if (!runtime) throw new Error(`server-hosted rooms are unavailable: ${runtimeError ?? 'no runtime'}`);
     if (!room.lastState) throw new Error(`room ${code} has no uploaded state to take over from`);
     const blob = room.lastState;
+    room.takenOver = true; // from here on host links are refused (4009)
     gateway.dropHostLink(room, 'taken_over');
-    await startServerHost(room, () => runtime!.restoreHost(blob, hostOptions(room)));
-    room.takenOver = true;
+    try {
+      await startServerHost(room, () => runtime!.restoreHost(blob, hostOptions(room)));
+    } catch (err) {
+      room.takenOver = false;
+      metrics.errors.inc({ kind: 'takeover' });
+      throw new Error(`takeover of ${code} failed: ${(err as Error).message}`);
+    }
     room.hosting = 'server';
     log.info({ code, bytes: blob.byteLength }, 'room taken over by the server');
     return room;
