@@ -62,6 +62,11 @@ export function createMetrics() {
     help: 'Steps the 60 Hz room loop missed because a step overran its 16.7 ms (since start)',
     registers: [registry],
   });
+  const pausedRooms = new client.Gauge({
+    name: 'arena_rooms_paused',
+    help: 'Server-hosted rooms not ticked because nobody is connected',
+    registers: [registry],
+  });
   const loopLag = new client.Gauge({
     name: 'arena_tick_loop_lag_seconds',
     help: 'How late the last 60 Hz room loop iteration started',
@@ -97,5 +102,5 @@ export function createMetrics() {
     labelNames: ['route', 'status'] as const,
     registers: [registry],
   });
-  return { registry, rooms, players, connections, tickSeconds, tickSummary, stepSummary, stepBusySummary, droppedSteps, loopLag, luaSeconds, bytesOut, bytesIn, errors, httpRequests };
+  return { registry, rooms, players, connections, tickSeconds, tickSummary, stepSummary, stepBusySummary, droppedSteps, pausedRooms, loopLag, luaSeconds, bytesOut, bytesIn, errors, httpRequests };
 }

@@ -19,6 +19,14 @@ export interface SchedulerStats {
   /** Last step start lag behind the ideal schedule (ms). */
   lagMs: number;
   steps: number;
+  /** Rooms skipped in the last step because nobody is connected. */
+  paused: number;
+}
+
+/** RoomHost exposes connectionCount (every attached connection, before or after hello). */
+function isIdle(host: RoomHostApi): boolean {
+  const n = (host as RoomHostApi & { connectionCount?: number }).connectionCount;
+  return typeof n === 'number' && n === 0;
 }
 
 export class TickScheduler {
@@ -27,7 +35,7 @@ export class TickScheduler {
   private immediate: NodeJS.Immediate | null = null;
   private next = 0;
   private running = false;
-  readonly stats: SchedulerStats = { droppedSteps: 0, lagMs: 0, steps: 0 };
+  readonly stats: SchedulerStats = { droppedSteps: 0, lagMs: 0, steps: 0, paused: 0 };
 
   constructor(
     private readonly onTick: (code: string, ms: number) => void,
@@ -79,6 +87,7 @@ export class TickScheduler {
     const queue = [...this.hosts.entries()];
     let i = 0;
     let busy = 0;
+    let paused = 0;
     const slice = (): void => {
       this.immediate = null;
       if (!this.running) return;
@@ -86,6 +95,10 @@ export class TickScheduler {
       while (i < queue.length) {
         const [code, host] = queue[i++];
         if (this.hosts.get(code) !== host) continue; // removed meanwhile
+        if (isIdle(host)) {
+          paused++;
+          continue;
+        }
         const t0 = performance.now();
         try {
           host.tick();
@@ -101,7 +114,8 @@ export class TickScheduler {
         }
       }
       const end = performance.now();
-      this.onStep(end - start, busy, queue.length);
+      this.stats.paused = paused;
+      this.onStep(end - start, busy, queue.length - paused);
       this.next += TICK_MS;
       if (end > this.next) {
         // Overran: don't catch up, start the next step now and count what was missed.

@@ -372,6 +372,7 @@ export function createServer(partial: Partial<ServerConfig> = {}, deps: ServerDe
     metrics.connections.set({ transport: 'peerjs' }, signaling.clientCount);
     metrics.droppedSteps.set(scheduler.stats.droppedSteps);
     metrics.loopLag.set(scheduler.stats.lagMs / 1000);
+    metrics.pausedRooms.set(scheduler.stats.paused);
   }
 
   // ---------------------------------------------------------------- listen / close

@@ -301,3 +301,29 @@ test('a client that stops reading is closed (slow consumer), not buffered foreve
     await s.close();
   }
 });
+
+test('a server-hosted room nobody is connected to is paused, and wakes on join', async () => {
+  const s = await startServer();
+  try {
+    const { json: room } = await createRoom(s.base, { hosting: 'server' });
+    const sim = s.server.rooms.get(room.code)!.host!.sim;
+    const t0 = sim.tick;
+    await sleep(200);
+    assert.equal(sim.tick, t0, 'no ticks without connections');
+    const { c, welcome } = await joinJson(s, room.code, { name: 'wake' });
+    const first = lastSnapshot(c).tick;
+    await nextSnapshot(c, first + 6);
+    assert.ok(sim.tick > t0 + 6);
+    const text = await (await fetch(`${s.base}/metrics`)).text();
+    assert.match(text, /^arena_rooms_paused 0$/m);
+    c.close();
+    await c.waitClosed();
+    await sleep(100);
+    const t1 = sim.tick;
+    await sleep(150);
+    assert.equal(sim.tick, t1, 'paused again once everyone left');
+    assert.ok(welcome.playerId);
+  } finally {
+    await s.close();
+  }
+});
