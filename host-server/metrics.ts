@@ -78,17 +78,31 @@ export function createMetrics() {
     buckets: [0.0001, 0.0005, 0.001, 0.002, 0.004, 0.008, 0.0167, 0.05],
     registers: [registry],
   });
-  const bytesOut = new client.Counter({
+  // Hot path (every frame): plain numbers, folded into the counters when scraped.
+  const tally = { out: {} as Record<string, number>, in: {} as Record<string, number> };
+  const fold = (c: client.Counter<'transport'>, t: Record<string, number>) => {
+    for (const k of Object.keys(t)) {
+      if (t[k] > 0) c.inc({ transport: k }, t[k]);
+      t[k] = 0;
+    }
+  };
+  const bytesOut: client.Counter<'transport'> = new client.Counter({
     name: 'arena_bytes_out_total',
     help: 'Bytes sent over game WebSockets (players, relayed players, host links)',
     labelNames: ['transport'] as const,
     registers: [registry],
+    collect() {
+      fold(bytesOut, tally.out);
+    },
   });
-  const bytesIn = new client.Counter({
+  const bytesIn: client.Counter<'transport'> = new client.Counter({
     name: 'arena_bytes_in_total',
     help: 'Bytes received over game WebSockets',
     labelNames: ['transport'] as const,
     registers: [registry],
+    collect() {
+      fold(bytesIn, tally.in);
+    },
   });
   const errors = new client.Counter({
     name: 'arena_errors_total',
@@ -102,5 +116,5 @@ export function createMetrics() {
     labelNames: ['route', 'status'] as const,
     registers: [registry],
   });
-  return { registry, rooms, players, connections, tickSeconds, tickSummary, stepSummary, stepBusySummary, droppedSteps, pausedRooms, loopLag, luaSeconds, bytesOut, bytesIn, errors, httpRequests };
+  return { registry, rooms, players, connections, tickSeconds, tickSummary, stepSummary, stepBusySummary, droppedSteps, pausedRooms, loopLag, luaSeconds, bytesOut, bytesIn, tally, errors, httpRequests };
 }

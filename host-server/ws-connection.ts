@@ -88,7 +88,8 @@ export class WsConnection implements Connection {
 
   private receive(frame: Frame): void {
     if (this.closedReason !== null) return;
-    this.opts.metrics.bytesIn.inc({ transport: this.opts.metricsLabel }, frameBytes(frame));
+    const tin = this.opts.metrics.tally.in;
+    tin[this.opts.metricsLabel] = (tin[this.opts.metricsLabel] ?? 0) + frameBytes(frame);
     if (!this.bucket.take()) {
       this.opts.metrics.errors.inc({ kind: 'rate_limited' });
       const now = performance.now();
@@ -124,7 +125,8 @@ export class WsConnection implements Connection {
     }
     const n = frameBytes(frame);
     this.ws.send(frame, { binary: typeof frame !== 'string' });
-    this.opts.metrics.bytesOut.inc({ transport: this.opts.metricsLabel }, n);
+    const tout = this.opts.metrics.tally.out;
+    tout[this.opts.metricsLabel] = (tout[this.opts.metricsLabel] ?? 0) + n;
   }
 
   close(code = 1000, reason = ''): void {

@@ -4,7 +4,7 @@ import assert from 'node:assert/strict';
 import fs from 'node:fs';
 import os from 'node:os';
 import path from 'node:path';
-import { startServer, createRoom, type Started } from './helpers';
+import { startServer, createRoom, TestClient, type Started } from './helpers';
 import { CODE_RE } from '../../host-server/rooms';
 import { loadConfig } from '../../host-server/config';
 
@@ -202,6 +202,17 @@ test('healthz and Prometheus metrics', async () => {
     assert.match(text, /# TYPE arena_tick_seconds histogram/);
     assert.match(text, /# TYPE arena_lua_seconds histogram/);
     assert.match(text, /# TYPE arena_bytes_out_total counter/);
+    // A host link that sent 21 bytes (and got an error back) shows up in the byte counters.
+    const { json: room } = await createRoom(s.base);
+    const link = new TestClient(`${s.wsBase}/ws?room=${room.code}&role=host&token=${room.hostToken}`);
+    await link.opened;
+    link.send('{"type":"bogus12345"}');
+    await link.waitFor('error');
+    const t2 = await (await fetch(`${s.base}/metrics`)).text();
+    assert.match(t2, /^arena_bytes_in_total\{transport="host_link"\} 21$/m);
+    assert.match(t2, /^arena_bytes_out_total\{transport="host_link"\} [1-9]\d*$/m);
+    assert.match(t2, /^arena_connections\{transport="host_link"\} 1$/m);
+    link.close();
     assert.match(text, /# TYPE arena_errors_total counter/);
   } finally {
     await s.close();
