@@ -5,7 +5,10 @@
  * to the bots, CPU of both processes, and (with --steps) where it breaks.
  *
  *   node --import tsx bench/server-load.ts [--clients 2000] [--rooms 100] [--seconds 20]
- *        [--steps 500,1000,1500,2000,2500,3000] [--json]      (--steps: seconds per step = --seconds)
+ *   ... --steps 500,1000,2000          clients in steps (rooms fixed); stops at the first step
+ *                                      over budget ("where it breaks")
+ *   ... --room-steps 5,10,20 [--per-room 20]   rooms in steps, each with --per-room bots
+ * Each step is measured for --seconds after a 2 s settle.
  *
  * Bots speak the binary protocol like the browser: hello, then an input every 50 ms (new random
  * direction every ~1 s) with the last snapshot tick piggybacked as the ack.
@@ -33,6 +36,11 @@ const STEPS = arg('steps', '')
   .split(',')
   .filter(Boolean)
   .map(Number);
+const ROOM_STEPS = arg('room-steps', '')
+  .split(',')
+  .filter(Boolean)
+  .map(Number);
+const PER_ROOM = Number(arg('per-room', '20'));
 const SNAPSHOT_HZ = Number(arg('snapshot-hz', '20'));
 const MAX_RUN_MS = 10 * 60_000; // hard bound whatever the arguments
 
@@ -62,7 +70,7 @@ async function startServer(capacity: number): Promise<{ child: ChildProcess; bas
       PORT: '0',
       HOST: '127.0.0.1',
       LOG_LEVEL: 'warn',
-      MAX_ROOMS: String(Math.max(ROOMS, 10)),
+      MAX_ROOMS: String(Math.max(ROOMS, ...ROOM_STEPS, 10)),
       MAX_PLAYERS: String(capacity),
       CREATES_PER_MINUTE: '100000',
       LOOKUPS_PER_MINUTE: '100000',
@@ -85,10 +93,41 @@ function metric(text: string, name: string, labels = ''): number | null {
   const m = re.exec(text);
   return m ? Number(m[1]) : null;
 }
-const q = (text: string, name: string, quantile: string) => {
-  const v = metric(text, name, `quantile="${quantile}"`);
-  return v === null || Number.isNaN(v) ? null : +(v * 1000).toFixed(3);
-};
+
+/** Cumulative histogram buckets {le -> count} of a metric. */
+function buckets(text: string, name: string): Map<number, number> {
+  const out = new Map<number, number>();
+  const re = new RegExp(`^${name}_bucket\\{le="([^"]+)"\\} ([0-9.eE+-]+)$`, 'gm');
+  for (let m = re.exec(text); m; m = re.exec(text)) out.set(m[1] === '+Inf' ? Infinity : Number(m[1]), Number(m[2]));
+  return out;
+}
+/** Quantiles (ms) and the share above a limit, from the histogram delta between two scrapes. */
+function histStats(before: string, after: string, name: string, limitSec: number) {
+  const b0 = buckets(before, name);
+  const b1 = buckets(after, name);
+  const les = [...b1.keys()].sort((a, b) => a - b);
+  const cum = les.map((le) => (b1.get(le) ?? 0) - (b0.get(le) ?? 0));
+  const total = cum[cum.length - 1] ?? 0;
+  const quant = (p: number): number | null => {
+    if (!total) return null;
+    const target = p * total;
+    let prevLe = 0;
+    let prevC = 0;
+    for (let i = 0; i < les.length; i++) {
+      if (cum[i] >= target) {
+        if (!Number.isFinite(les[i])) return +(prevLe * 1000).toFixed(2); // above the last bucket
+        const frac = cum[i] === prevC ? 0 : (target - prevC) / (cum[i] - prevC);
+        return +((prevLe + frac * (les[i] - prevLe)) * 1000).toFixed(2);
+      }
+      prevLe = les[i];
+      prevC = cum[i];
+    }
+    return null;
+  };
+  const under = les.findIndex((le) => Math.abs(le - limitSec) < 1e-9);
+  const over = under >= 0 && total ? 1 - cum[under] / total : null;
+  return { count: total, p50: quant(0.5), p99: quant(0.99), overBudget: over === null ? null : +over.toFixed(4) };
+}
 
 function openBot(wsBase: string, room: string, i: number): Promise<Bot> {
   return new Promise((resolve) => {
@@ -146,16 +185,20 @@ async function main(): Promise<void> {
     process.exit(3);
   }, MAX_RUN_MS);
   hardStop.unref();
-  const levels = STEPS.length ? STEPS : [CLIENTS];
-  const maxClients = Math.max(...levels);
-  const capacity = Math.ceil(maxClients / ROOMS) + 2;
+  // Each level: how many rooms, and which room every bot goes to.
+  const levels: { rooms: number; clients: number }[] = ROOM_STEPS.length
+    ? ROOM_STEPS.map((r) => ({ rooms: r, clients: r * PER_ROOM }))
+    : (STEPS.length ? STEPS : [CLIENTS]).map((c) => ({ rooms: ROOMS, clients: c }));
+  const capacity = Math.max(...levels.map((l) => Math.ceil(l.clients / l.rooms))) + 2;
+  const roomOf = (i: number, level: { rooms: number }) => (ROOM_STEPS.length ? Math.floor(i / PER_ROOM) : i % level.rooms);
   const { child, base, port } = await startServer(capacity);
   const wsBase = `ws://127.0.0.1:${port}`;
   const results: Record<string, unknown>[] = [];
   const bots: Bot[] = [];
   try {
     const codes: string[] = [];
-    for (let r = 0; r < ROOMS; r++) {
+    const createRooms = async (n: number) => {
+    for (let r = codes.length; r < n; r++) {
       const res = await fetch(`${base}/api/rooms`, {
         method: 'POST',
         headers: { 'content-type': 'application/json' },
@@ -165,6 +208,7 @@ async function main(): Promise<void> {
       if (!j.code) throw new Error(`room creation failed: ${res.status} ${j.error} ${j.message}`);
       codes.push(j.code);
     }
+    };
     const inputTimer = setInterval(() => {
       for (const b of bots) {
         if (!b.welcomed || b.closed || b.ws.readyState !== WebSocket.OPEN) continue;
@@ -177,12 +221,13 @@ async function main(): Promise<void> {
     }, 50);
 
     for (const level of levels) {
+      await createRooms(level.rooms);
       // Ramp up in batches so the accept queue is not flooded.
-      while (bots.length < level) {
+      while (bots.length < level.clients) {
         const batch: Promise<Bot>[] = [];
-        for (let k = 0; k < 50 && bots.length + batch.length < level; k++) {
+        for (let k = 0; k < 50 && bots.length + batch.length < level.clients; k++) {
           const i = bots.length + batch.length;
-          batch.push(openBot(wsBase, codes[i % ROOMS], i));
+          batch.push(openBot(wsBase, codes[roomOf(i, level)], i));
         }
         bots.push(...(await Promise.all(batch)));
       }
@@ -207,36 +252,31 @@ async function main(): Promise<void> {
       const srvCpu = (metric(m1, 'arena_process_cpu_seconds_total') ?? 0) - (metric(m0, 'arena_process_cpu_seconds_total') ?? 0);
       const bytes = live.reduce((a, b) => a + b.bytes, 0);
       const row = {
-        clients: level,
-        rooms: ROOMS,
+        clients: level.clients,
+        rooms: level.rooms,
         connected: live.length,
         closed: bots.filter((b) => b.closed).length,
         errors: bots.reduce((a, b) => a + b.errors, 0),
         seconds: +elapsed.toFixed(1),
-        roomTickMs: { p50: q(m1, 'arena_tick_duration_seconds', '0.5'), p99: q(m1, 'arena_tick_duration_seconds', '0.99') },
-        loopStepMs: {
-          p50: q(m1, 'arena_tick_loop_step_seconds', '0.5'),
-          p99: q(m1, 'arena_tick_loop_step_seconds', '0.99'),
-          p999: q(m1, 'arena_tick_loop_step_seconds', '0.999'),
-        },
-        loopBusyMs: {
-          p50: q(m1, 'arena_tick_loop_busy_seconds', '0.5'),
-          p99: q(m1, 'arena_tick_loop_busy_seconds', '0.99'),
-        },
+        // From the histograms' delta over exactly the measured window.
+        roomTickMs: histStats(m0, m1, 'arena_tick_seconds', 0.0167),
+        loopStepMs: histStats(m0, m1, 'arena_tick_loop_step_duration_seconds', 0.0167),
         droppedSteps: (metric(m1, 'arena_tick_loop_dropped_steps') ?? 0) - (metric(m0, 'arena_tick_loop_dropped_steps') ?? 0),
         snapshotDelivery: +(snaps / Math.max(1, expected)).toFixed(3),
         snapshotsPerSec: Math.round(snaps / elapsed),
         maxSnapshotGapMs: { p50: +(gaps[Math.floor(gaps.length * 0.5)] ?? 0).toFixed(1), p99: +(gaps[Math.floor(gaps.length * 0.99)] ?? 0).toFixed(1) },
         serverCpuPct: +((srvCpu / elapsed) * 100).toFixed(1),
         botCpuPct: +(((cpu1.user + cpu1.system) / 1e6 / elapsed) * 100).toFixed(1),
+        luaMsPerRoomTick: null as number | null,
         serverRssMB: Math.round((metric(m1, 'arena_process_resident_memory_bytes') ?? 0) / 1e6),
         kbPerClientPerSec: +(bytes / live.length / 1024 / (elapsed + 2)).toFixed(2),
       };
       const ok = row.loopStepMs.p99 !== null && row.loopStepMs.p99 < TICK_BUDGET_MS && row.snapshotDelivery >= 0.95;
+      row.luaMsPerRoomTick = histStats(m0, m1, 'arena_lua_seconds', 0.0167).p50;
       results.push({ ...row, withinBudget: ok });
       console.log(JSON.stringify({ ...row, withinBudget: ok }));
-      if (STEPS.length && !ok) {
-        console.log(`breaks at ${level} clients (loop p99 ${row.loopStepMs.p99} ms, delivery ${row.snapshotDelivery})`);
+      if (levels.length > 1 && !ok) {
+        console.log(`breaks at ${level.clients} clients in ${level.rooms} rooms (loop p99 ${row.loopStepMs.p99} ms, delivery ${row.snapshotDelivery})`);
         break;
       }
     }
@@ -250,7 +290,8 @@ async function main(): Promise<void> {
     bench: 'server-load',
     date: new Date().toISOString(),
     machine: { cpus: os.cpus().length, model: os.cpus()[0]?.model, node: process.version },
-    args: { clients: CLIENTS, rooms: ROOMS, seconds: SECONDS, steps: STEPS, snapshotHz: SNAPSHOT_HZ },
+    args: { clients: CLIENTS, rooms: ROOMS, seconds: SECONDS, steps: STEPS, roomSteps: ROOM_STEPS, perRoom: PER_ROOM, snapshotHz: SNAPSHOT_HZ },
+    loadAverage: os.loadavg(),
     results,
   };
   fs.mkdirSync(path.join(ROOT, 'bench/results'), { recursive: true });

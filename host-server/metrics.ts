@@ -30,7 +30,7 @@ export function createMetrics() {
   const tickSeconds = new client.Histogram({
     name: 'arena_tick_seconds',
     help: 'Wall time of one server-hosted room tick (simulation + snapshot encoding + sends)',
-    buckets: [0.0005, 0.001, 0.002, 0.004, 0.008, 0.0167, 0.033, 0.066, 0.1, 0.25],
+    buckets: [0.00025, 0.0005, 0.00075, 0.001, 0.0015, 0.002, 0.003, 0.004, 0.006, 0.008, 0.012, 0.0167, 0.025, 0.05, 0.1, 0.25],
     registers: [registry],
   });
   const tickSummary = new client.Summary({
@@ -47,6 +47,12 @@ export function createMetrics() {
     percentiles: [0.5, 0.9, 0.99, 0.999],
     maxAgeSeconds: 10,
     ageBuckets: 2,
+    registers: [registry],
+  });
+  const stepHist = new client.Histogram({
+    name: 'arena_tick_loop_step_duration_seconds',
+    help: 'Wall time of one 60 Hz loop step (every server-hosted room ticked once); the budget is 16.7 ms',
+    buckets: [0.001, 0.002, 0.003, 0.004, 0.005, 0.006, 0.008, 0.01, 0.012, 0.014, 0.0167, 0.02, 0.025, 0.033, 0.05, 0.1, 0.25, 1],
     registers: [registry],
   });
   const stepBusySummary = new client.Summary({
@@ -116,5 +122,5 @@ export function createMetrics() {
     labelNames: ['route', 'status'] as const,
     registers: [registry],
   });
-  return { registry, rooms, players, connections, tickSeconds, tickSummary, stepSummary, stepBusySummary, droppedSteps, pausedRooms, loopLag, luaSeconds, bytesOut, bytesIn, tally, errors, httpRequests };
+  return { registry, rooms, players, connections, tickSeconds, tickSummary, stepSummary, stepHist, stepBusySummary, droppedSteps, pausedRooms, loopLag, luaSeconds, bytesOut, bytesIn, tally, errors, httpRequests };
 }

@@ -84,6 +84,7 @@ export function createServer(partial: Partial<ServerConfig> = {}, deps: ServerDe
     },
     (wallMs, busyMs) => {
       metrics.stepSummary.observe(wallMs / 1000);
+      metrics.stepHist.observe(wallMs / 1000);
       metrics.stepBusySummary.observe(busyMs / 1000);
     },
   );
