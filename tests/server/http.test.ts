@@ -235,3 +235,17 @@ test('configuration from the environment: defaults and clear errors', () => {
   assert.throws(() => loadConfig({ ICE_SERVERS: '[{"url":"stun:x"}]' }), /ICE_SERVERS/);
   assert.throws(() => loadConfig({ LOG_LEVEL: 'loud' }), /LOG_LEVEL must be one of/);
 });
+
+test('without the engine build, server-hosted rooms answer 503 with the fix; browser rooms still work', async () => {
+  const s = await startServer({ wasmPath: path.join(os.tmpdir(), 'no-such-engine.wasm') });
+  try {
+    const r = await createRoom(s.base, { hosting: 'server' });
+    assert.equal(r.status, 503);
+    assert.equal(r.json.error, 'server_hosting_unavailable');
+    assert.match(r.json.message, /build-engine\.sh/);
+    assert.equal((await createRoom(s.base, { hosting: 'browser' })).status, 201);
+    assert.equal((await (await fetch(`${s.base}/healthz`)).json()).serverHosting, false);
+  } finally {
+    await s.close();
+  }
+});
