@@ -9,6 +9,7 @@
 import type { Connection, Frame } from '../net/transport';
 import type { EntityView, GameAction, PlayerId } from '../sim/types';
 import {
+  PROTOCOL_VERSION,
   decodeServerMessage,
   encodeClientMessage,
   wireAxis,
@@ -20,10 +21,10 @@ import {
   type ServerMessage,
   type WelcomeMsg,
 } from '../protocol';
-import { SnapshotDecoder, toViews } from '../snapshot';
+import { SnapshotDecoder, toViews, type QEntity } from '../snapshot';
 import { InterpolationBuffer } from './interpolation';
 import { Predictor } from './prediction';
-import { TICK_HZ, type MovementModel, type MoveWorld } from './movement';
+import { TICK_HZ, ZONE_MULTIPLIERS, type MovementModel, type MoveWorld } from './movement';
 
 export interface GameClientOptions {
   name: string;
@@ -113,6 +114,7 @@ export class GameClient {
   private lastRenderTime: number | null = null;
   private ackPending: number | null = null;
   private lastPingAt = -Infinity;
+  private prevState: { tick: number; state: QEntity[] } | null = null;
 
   constructor(
     readonly conn: Connection,
@@ -128,7 +130,7 @@ export class GameClient {
     this.predictor = new Predictor({ model: opts.movement });
     conn.onMessage((f) => this.onFrame(f));
     conn.onClose((reason) => this.onClosed(reason));
-    const hello: ClientMessage = { type: 'hello', name: opts.name, encoding: this.encoding };
+    const hello: ClientMessage = { type: 'hello', name: opts.name, encoding: this.encoding, v: PROTOCOL_VERSION };
     if (opts.token) hello.token = opts.token;
     if (opts.hostToken) hello.hostToken = opts.hostToken;
     this.send(hello);
@@ -166,6 +168,9 @@ export class GameClient {
   /** Resolves on welcome; rejects on error-before-welcome or close. */
   ready(): Promise<WelcomeMsg> {
     if (this.welcome) return Promise.resolve(this.welcome);
+    const early = this.errors[0];
+    if (early) return Promise.reject(Object.assign(new Error(`${early.code}: ${early.message}`), { code: early.code }));
+    if (this.closed) return Promise.reject(Object.assign(new Error(`closed: ${this.closeReason}`), { code: 'closed' }));
     return new Promise((resolve, reject) => {
       const offs: (() => void)[] = [];
       const done = (): void => offs.forEach((o) => o());
@@ -267,12 +272,20 @@ export class GameClient {
     if (this.predict) this.predictor.applyInput({ seq, dx, dy });
   }
 
+  /** The own player's drawn position at local time `renderTime` (predicted, smoothed). */
+  selfPosition(renderTime = this.now()): { x: number; y: number } | null {
+    const alpha = this.localTickTime === null ? 1 : (renderTime - this.localTickTime) / (1000 / TICK_HZ);
+    return this.predictor.renderedAt(alpha);
+  }
+
   /** World state to draw at local time `renderTime`: interpolated, own player predicted. */
   interpolated(renderTime = this.now()): EntityView[] {
     const ents = this.interp.sample(renderTime);
     const me = this.playerId;
     if (!this.predict || !me) return ents;
-    const p = this.predictor.rendered;
+    const tickMs = 1000 / TICK_HZ;
+    const alpha = this.localTickTime === null ? 1 : (renderTime - this.localTickTime) / tickMs;
+    const p = this.predictor.renderedAt(alpha);
     if (!p) return ents;
     const st = this.predictor.predicted!;
     for (const e of ents) {
@@ -312,6 +325,7 @@ export class GameClient {
         this.welcome = m;
         this.mode = m.mode;
         this.decoder.reset();
+        this.prevState = null;
         this.interp.clear();
         this.predictor.reset();
         this.localTickTime = null;
@@ -326,7 +340,10 @@ export class GameClient {
         this.stats.snapshotBytes += (frame as Uint8Array).byteLength;
         if (res.full) this.stats.fullSnapshots++;
         this.ackPending = res.tick;
-        this.onState(res.tick, res.lastInputSeq, toViews(res.state));
+        const prev = this.prevState;
+        const views = toViews(res.state, prev?.state, prev ? res.tick - prev.tick : 0);
+        this.prevState = { tick: res.tick, state: res.state };
+        this.onState(res.tick, res.lastInputSeq, views);
         return;
       }
       case 'snapshot':
@@ -400,7 +417,10 @@ export class GameClient {
     const arena = this.welcome?.arena;
     if (!arena) return null;
     const walls = entities.filter((e) => e.kind === 'wall').map((w) => ({ x: w.x, y: w.y, hw: w.r, hh: w.h }));
-    return { width: arena.width, height: arena.height, radius, walls };
+    const zones = entities
+      .filter((e) => e.kind === 'zone' && e.variant !== undefined && ZONE_MULTIPLIERS[e.variant] !== undefined)
+      .map((z) => ({ x: z.x, y: z.y, r: z.r, mult: ZONE_MULTIPLIERS[z.variant!] }));
+    return { width: arena.width, height: arena.height, radius, walls, zones };
   }
 
   private onClosed(reason: string): void {

@@ -30,6 +30,9 @@ export class Predictor {
   readonly maxPending: number;
   private pending: PendingInput[] = [];
   private state: MoveState | null = null;
+  /** state one tick earlier (for drawing between ticks) */
+  private prevX = 0;
+  private prevY = 0;
   /** visual correction offset (rendered = state + offset), decays to 0 */
   private offX = 0;
   private offY = 0;
@@ -63,11 +66,29 @@ export class Predictor {
     return this.state ? { x: this.state.x + this.offX, y: this.state.y + this.offY } : null;
   }
 
+  /**
+   * The position to draw between two local ticks: alpha in [0,1] is the fraction of the tick
+   * elapsed since the last applied input (Gaffer's "fix your timestep" state blending), so the
+   * drawn player moves evenly even when a frame runs zero or two ticks.
+   */
+  renderedAt(alpha: number): { x: number; y: number } | null {
+    if (!this.state) return null;
+    const a = Math.max(0, Math.min(1, alpha));
+    return {
+      x: this.prevX + (this.state.x - this.prevX) * a + this.offX,
+      y: this.prevY + (this.state.y - this.prevY) * a + this.offY,
+    };
+  }
+
   /** Apply a new local input for one tick (call once per local tick, in seq order). */
   applyInput(input: PendingInput): void {
     this.pending.push(input);
     if (this.pending.length > this.maxPending) this.pending.shift();
-    if (this.state) this.model.step(this.state, input, this.flags, this.world);
+    if (this.state) {
+      this.prevX = this.state.x;
+      this.prevY = this.state.y;
+      this.model.step(this.state, input, this.flags, this.world);
+    }
   }
 
   /** Authoritative state of the own player at a snapshot, with the host's lastInputSeq. */
@@ -87,10 +108,18 @@ export class Predictor {
       if (Math.hypot(shownX - next.x, shownY - next.y) > this.snapDistance) {
         this.offX = 0;
         this.offY = 0;
+        this.prevX = next.x;
+        this.prevY = next.y;
       } else {
         this.offX = shownX - next.x;
         this.offY = shownY - next.y;
+        // keep the in-between-ticks blend consistent with the corrected state
+        this.prevX -= errX;
+        this.prevY -= errY;
       }
+    } else {
+      this.prevX = next.x;
+      this.prevY = next.y;
     }
     this.state = next;
   }

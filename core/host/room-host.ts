@@ -390,6 +390,10 @@ export class RoomHost implements RoomHostApi {
   }
 
   private onHello(cs: ConnState, msg: HelloMsg): void {
+    if (msg.v !== undefined && msg.v !== PROTOCOL_VERSION) {
+      this.drop(cs, 'bad_request', `protocol version ${msg.v} not supported (this host speaks ${PROTOCOL_VERSION})`);
+      return;
+    }
     cs.encoding = msg.encoding ?? 'binary';
     cs.isHost = msg.hostToken !== undefined && safeEqual(msg.hostToken, this.hostToken);
     let slot: Slot | undefined;
@@ -504,7 +508,11 @@ export class RoomHost implements RoomHostApi {
         const { type: _t, player_id: _p, ...rest } = msg;
         void _t;
         void _p;
-        this.sim.action(slot.id, rest as GameAction);
+        try {
+          this.sim.action(slot.id, rest as GameAction);
+        } catch (e) {
+          this.sendError(cs, 'bad_request', (e as Error).message);
+        }
         return;
       }
       case 'pong':
@@ -659,7 +667,7 @@ export class RoomHost implements RoomHostApi {
       let jsonEntities: string | null = null;
       for (const cs of [...this.conns]) {
         if (!cs.slot) continue;
-        if (cs.encoding === 'json') jsonEntities ??= JSON.stringify(toViews(this.encoder.ring.get(tick)!));
+        if (cs.encoding === 'json') jsonEntities ??= this.jsonEntities(tick);
         const r = this.sendSnapshot(cs, tick, jsonEntities);
         if (r) {
           snapshotBytes += r.bytes;
@@ -689,7 +697,7 @@ export class RoomHost implements RoomHostApi {
     let frame: Frame;
     let full = true;
     if (cs.encoding === 'json') {
-      frame = encodeJsonSnapshot(tick, slot.appliedSeq, jsonEntities ?? JSON.stringify(toViews(this.encoder.ring.get(tick)!)));
+      frame = encodeJsonSnapshot(tick, slot.appliedSeq, jsonEntities ?? this.jsonEntities(tick));
     } else {
       const { baseTick, body } = this.encoder.body(tick, cs.ackTick);
       full = baseTick === null;
@@ -698,6 +706,12 @@ export class RoomHost implements RoomHostApi {
     if (!this.sendFrame(cs, frame, 'unreliable')) return null;
     cs.lastSnapshotTick = tick;
     return { bytes: frameBytes(frame), full };
+  }
+
+  /** Entities of a captured tick as JSON (velocities of non-players derived as on binary clients). */
+  private jsonEntities(tick: number): string {
+    const prevTick = tick - this.snapshotEvery;
+    return JSON.stringify(toViews(this.encoder.ring.get(tick)!, this.encoder.ring.get(prevTick), this.snapshotEvery));
   }
 
   roster(): RosterMsg {

@@ -138,7 +138,8 @@ export class LocalConnection implements Connection {
         return;
       }
       this.inFlight -= size;
-      if (peer.closedFlag || this.closedFlag) return;
+      // frames sent before a close still arrive (like a TCP FIN); a closed receiver drops them
+      if (peer.closedFlag) return;
       for (const cb of peer.msgCbs) cb(copy);
     };
     this.schedule(deliver, channel);

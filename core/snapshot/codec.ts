@@ -1,8 +1,11 @@
 /**
  * Snapshot quantization and delta encoding (binary layout documented in docs/PROTOCOL.md).
  *
- * - Positions and sizes are quantized to 1/8 unit, velocities to 1/2 unit per second; all values
- *   are written as (zigzag) LEB128 varints.
+ * - Positions and sizes are quantized to 1/8 unit; all values are written as (zigzag) LEB128
+ *   varints. Only players carry a velocity on the wire (1/2 unit per second: the client's
+ *   prediction needs it, and players move steadily so dead reckoning makes them nearly free);
+ *   the velocity of every other entity is derived by the receiver from consecutive positions
+ *   (measured: sending NPC velocities costs more than it saves, see docs/BENCHMARKS.md).
  * - A full snapshot lists every entity as an "added" record.
  * - A delta snapshot is relative to a baseline the client acknowledged: removed ids, added (or
  *   replaced) entities, and per-entity updates with a field mask. Positions in updates are the
@@ -70,16 +73,20 @@ const KIND_INDEX: Record<string, number> = Object.fromEntries(ENTITY_KINDS.map((
 export const MAX_ENTITIES_PER_SNAPSHOT = 65535;
 const MAX_STR = 64;
 
+/** Kind index of players: the only kind whose velocity is on the wire. */
+export const PLAYER_KIND = KIND_INDEX.player;
+
 export function quantizeEntity(e: EntityView): QEntity {
   const kind = KIND_INDEX[e.kind];
   if (kind === undefined) throw new Error(`unknown entity kind: ${e.kind}`);
+  const withVel = kind === PLAYER_KIND;
   return {
     id: e.id,
     kind,
     x: q(e.x, POS_SCALE),
     y: q(e.y, POS_SCALE),
-    vx: q(e.vx, VEL_SCALE),
-    vy: q(e.vy, VEL_SCALE),
+    vx: withVel ? q(e.vx, VEL_SCALE) : 0,
+    vy: withVel ? q(e.vy, VEL_SCALE) : 0,
     r: Math.max(0, q(e.r, SIZE_SCALE)),
     h: Math.max(0, q(e.h, SIZE_SCALE)),
     flags: Number.isFinite(e.flags) ? e.flags >>> 0 : 0,
@@ -98,14 +105,24 @@ export function quantizeEntities(views: readonly EntityView[]): QEntity[] {
   return out;
 }
 
-export function dequantizeEntity(q: QEntity): EntityView {
+/**
+ * Back to an EntityView. Non-player velocities are not on the wire: pass the previous state
+ * (`prev`, `dticks` ticks earlier) to derive them from the movement, else they are 0.
+ */
+export function dequantizeEntity(q: QEntity, prev?: QEntity, dticks = 0): EntityView {
+  let vx = q.vx / VEL_SCALE;
+  let vy = q.vy / VEL_SCALE;
+  if (q.kind !== PLAYER_KIND && prev && dticks > 0) {
+    vx = ((q.x - prev.x) / POS_SCALE) * (TICK_HZ / dticks);
+    vy = ((q.y - prev.y) / POS_SCALE) * (TICK_HZ / dticks);
+  }
   const v: EntityView = {
     id: q.id,
     kind: ENTITY_KINDS[q.kind] as EntityKind,
     x: q.x / POS_SCALE,
     y: q.y / POS_SCALE,
-    vx: q.vx / VEL_SCALE,
-    vy: q.vy / VEL_SCALE,
+    vx,
+    vy,
     r: q.r / SIZE_SCALE,
     h: q.h / SIZE_SCALE,
     flags: q.flags,
@@ -129,7 +146,8 @@ function writeFull(w: ByteWriter, e: QEntity, prevId: number): void {
   w.uvar(e.id - prevId - 1);
   w.u8(e.kind);
   w.uvar(e.flags);
-  w.svar(e.x).svar(e.y).svar(e.vx).svar(e.vy);
+  w.svar(e.x).svar(e.y);
+  if (e.kind === PLAYER_KIND) w.svar(e.vx).svar(e.vy);
   w.uvar(e.r).uvar(e.h);
   w.str(e.variant).str(e.owner);
 }
@@ -141,8 +159,8 @@ function readFull(r: ByteReader, prevId: number): QEntity {
   const flags = r.uvar();
   const x = r.svar();
   const y = r.svar();
-  const vx = r.svar();
-  const vy = r.svar();
+  const vx = kind === PLAYER_KIND ? r.svar() : 0;
+  const vy = kind === PLAYER_KIND ? r.svar() : 0;
   const rr = r.uvar();
   const h = r.uvar();
   const variant = r.str(MAX_STR);
@@ -308,6 +326,7 @@ export function applySnapshot(p: SnapshotPacket, base: readonly QEntity[] | null
   for (const u of p.updated) {
     const b = map.get(u.id);
     if (!b) throw new SnapshotApplyError(`update for unknown entity ${u.id}`);
+    if (u.mask & UpdateMask.Vel && b.kind !== PLAYER_KIND) throw new SnapshotApplyError(`velocity update for non-player ${u.id}`);
     const e: QEntity = { ...b };
     e.x = predictPos(b.x, b.vx, dt) + u.ex;
     e.y = predictPos(b.y, b.vy, dt) + u.ey;

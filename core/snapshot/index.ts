@@ -144,6 +144,13 @@ export class SnapshotDecoder {
   }
 }
 
-export function toViews(state: readonly QEntity[]): EntityView[] {
-  return state.map(dequantizeEntity);
+/**
+ * Views of a decoded state. With the previous state (`dticks` ticks earlier), non-player
+ * velocities are derived from the movement (they are not on the wire).
+ */
+export function toViews(state: readonly QEntity[], prev?: readonly QEntity[] | null, dticks = 0): EntityView[] {
+  if (!prev || dticks <= 0) return state.map((e) => dequantizeEntity(e));
+  const byId = new Map<number, QEntity>();
+  for (const p of prev) byId.set(p.id, p);
+  return state.map((e) => dequantizeEntity(e, byId.get(e.id), dticks));
 }

@@ -1,7 +1,7 @@
 import { test } from 'node:test';
 import assert from 'node:assert/strict';
 import { Predictor } from '../../core/client/prediction';
-import { baseMovement, PLAYER_SPEED, TICK_DT, type MoveState, type MoveWorld } from '../../core/client/movement';
+import { baseMovement, PLAYER_ACCEL, TICK_DT, type MoveState, type MoveWorld } from '../../core/client/movement';
 
 /**
  * The reconciliation algorithm against an authority that applies the same movement model one
@@ -78,7 +78,7 @@ test('a correction is absorbed smoothly (no snap), big ones snap', () => {
   p.applyInput({ seq: 1, dx: 1, dy: 0 });
   // the host says we were pushed 5 units up
   p.reconcile({ x: 0, y: -5, vx: 0, vy: 0 }, 0, 0);
-  const step = PLAYER_SPEED * TICK_DT;
+  const step = PLAYER_ACCEL * TICK_DT * TICK_DT; // one tick of acceleration from rest
   assert.ok(Math.abs(p.predicted!.y + 5) < 1e-9);
   assert.ok(Math.abs(p.predicted!.x - step) < 1e-9);
   // rendered still where it was, then converges

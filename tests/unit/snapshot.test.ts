@@ -28,7 +28,7 @@ test('quantization error bounds: positions/sizes within 1/16 unit, velocities wi
   for (let i = 0; i < 2000; i++) {
     const e: EntityView = {
       id: i,
-      kind: 'npc',
+      kind: i % 2 ? 'npc' : 'player',
       x: (rng.next() - 0.2) * 5000,
       y: rng.next() * 3000,
       vx: (rng.next() - 0.5) * 2000,
@@ -41,12 +41,19 @@ test('quantization error bounds: positions/sizes within 1/16 unit, velocities wi
     const d = dequantizeEntity(quantizeEntity(e));
     assert.ok(Math.abs(d.x - e.x) <= 0.5 / POS_SCALE + 1e-9);
     assert.ok(Math.abs(d.y - e.y) <= 0.5 / POS_SCALE + 1e-9);
-    assert.ok(Math.abs(d.vx - e.vx) <= 0.5 / VEL_SCALE + 1e-9);
+    if (e.kind === 'player') assert.ok(Math.abs(d.vx - e.vx) <= 0.5 / VEL_SCALE + 1e-9);
+    else assert.equal(d.vx, 0, 'non-player velocity is not on the wire');
     assert.ok(Math.abs(d.r - e.r) <= 0.5 / POS_SCALE + 1e-9);
     assert.equal(d.flags, e.flags);
     assert.equal(d.variant, 'wander');
-    assert.equal(d.kind, 'npc');
+    assert.equal(d.kind, e.kind);
   }
+  // non-player velocity derived from the previous position
+  const a = quantizeEntity({ id: 1, kind: 'npc', x: 10, y: 0, vx: 0, vy: 0, r: 1, h: 1, flags: 0 });
+  const b = quantizeEntity({ id: 1, kind: 'npc', x: 13, y: -1.5, vx: 0, vy: 0, r: 1, h: 1, flags: 0 });
+  const dv = dequantizeEntity(b, a, 6);
+  assert.equal(dv.vx, 30);
+  assert.equal(dv.vy, -15);
   assert.throws(() => quantizeEntity({ id: 1, kind: 'dragon' as never, x: 0, y: 0, vx: 0, vy: 0, r: 1, h: 1, flags: 0 }));
 });
 
