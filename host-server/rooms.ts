@@ -74,7 +74,11 @@ export function hostOnline(room: Room): boolean {
 
 /** In use = someone can still be playing in it. */
 export function inUse(room: Room): boolean {
-  if (room.host) return room.host.playerCount > 0;
+  if (room.host) {
+    // Any attached connection counts (a player still saying hello must not see the room expire).
+    const conns = (room.host as RoomHostApi & { connectionCount?: number }).connectionCount;
+    return room.host.playerCount > 0 || (conns ?? 0) > 0;
+  }
   return room.peerOnline || room.hostLinkOnline || room.relayCount > 0;
 }
 

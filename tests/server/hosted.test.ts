@@ -327,3 +327,23 @@ test('a server-hosted room nobody is connected to is paused, and wakes on join',
     await s.close();
   }
 });
+
+test('an abandoned server-hosted room expires after the TTL and its simulation is disposed', async () => {
+  const s = await startServer({ roomTtlMs: 300 });
+  try {
+    const { json: room } = await createRoom(s.base, { hosting: 'server' });
+    const { c } = await joinJson(s, room.code, { name: 'brief' });
+    const sim = s.server.rooms.get(room.code)!.host!.sim;
+    await sleep(500);
+    assert.equal((await fetch(`${s.base}/api/rooms/${room.code}`)).status, 200, 'kept while someone plays');
+    c.close();
+    await c.waitClosed();
+    await sleep(800);
+    assert.equal((await fetch(`${s.base}/api/rooms/${room.code}`)).status, 404);
+    const gone = new TestClient(`${s.wsBase}/ws?room=${room.code}`);
+    assert.equal((await gone.waitFor('error')).code, 'room_not_found');
+    assert.throws(() => sim.step(), 'the simulation was disposed');
+  } finally {
+    await s.close();
+  }
+});

@@ -198,3 +198,40 @@ test('PEER_HOST_AUTH: only the host (PeerJS token = hostToken) may register the 
     await s.close();
   }
 });
+
+test('relay limits: a flooding relayed player is cut off, the host link and others are not; a second host link replaces the first', async () => {
+  const s = await startServer({ rateLimitPerSec: 20 });
+  try {
+    const { json: room } = await createRoom(s.base);
+    const link = new TestClient(`${s.wsBase}/ws?room=${room.code}&role=host&token=${room.hostToken}`);
+    await link.opened;
+    const hub = new RelayHub((f) => link.ws.send(f));
+    const got: Record<string, number> = {};
+    hub.onConnection((conn) => conn.onMessage(() => (got[conn.id] = (got[conn.id] ?? 0) + 1)));
+    link.ws.on('message', (data: Buffer, isBinary: boolean) => hub.handle(isBinary ? new Uint8Array(data) : data.toString()));
+
+    const calm = new TestClient(`${s.wsBase}/ws?room=${room.code}`);
+    const flood = new TestClient(`${s.wsBase}/ws?room=${room.code}`);
+    await calm.opened;
+    await flood.opened;
+    for (let i = 0; i < 200; i++) flood.send(`{"type":"ping","t":${i}}`);
+    const closed = await flood.waitClosed();
+    assert.equal(closed.code, 1008);
+    assert.equal(closed.reason, 'rate_limited');
+    calm.send('{"type":"ping","t":1}');
+    await link.until(() => Object.values(got).some((n) => n === 1));
+    const forwarded = Math.max(...Object.values(got));
+    assert.ok(forwarded <= 41, `at most the burst reached the host, got ${forwarded}`);
+    assert.equal(link.closed, null);
+
+    // The host reconnects its link (e.g. a new tab): the old one is closed, its relayed players told.
+    const link2 = new TestClient(`${s.wsBase}/ws?room=${room.code}&role=host&token=${room.hostToken}`);
+    await link2.opened;
+    assert.equal((await link.waitClosed()).reason, 'replaced');
+    assert.ok(await calm.waitFor('host_left'));
+    assert.equal((await lookup(s, room.code)).hostOnline, true);
+    link2.close();
+  } finally {
+    await s.close();
+  }
+});
