@@ -1,0 +1,51 @@
+/**
+ * Server-hosted rooms (joined over the WebSocket directly), kicking, and the messages a player
+ * sees for a room that does not exist. Two separate Chromium processes.
+ */
+import { test, expect } from '@playwright/test';
+import { BASE, FPS, closeAll, createRoom, joinByLink, launchPlayer, state, waitState, type Player } from './harness';
+
+test.describe.configure({ mode: 'serial' });
+
+let owner: Player;
+let guest: Player;
+let code = '';
+
+test.beforeAll(async () => {
+  [owner, guest] = await Promise.all([launchPlayer('Olga'), launchPlayer('Gus')]);
+});
+
+test.afterAll(async () => {
+  await closeAll([owner, guest]);
+});
+
+test('a room that does not exist: clear message, by link and by code', async () => {
+  await guest.page.goto(`${BASE}/r/ZZZZZ9?fps=${FPS}&name=Gus`);
+  await expect(guest.page.getByTestId('error-message')).toContainText(/not found/i);
+  expect((await state(guest)).lastError?.code).toBe('room_not_found');
+  await guest.page.getByTestId('back-to-lobby').click();
+  await guest.page.getByTestId('join-code').fill('QQQQQ7');
+  await guest.page.getByTestId('join-room').click();
+  await expect(guest.page.getByTestId('error-message')).toContainText(/not found/i);
+});
+
+test('a server-hosted room is played over the WebSocket, with host rights for its creator', async () => {
+  code = await createRoom(owner, { serverHosted: true });
+  const o = await waitState(owner, (s) => s.isHost && s.connectionMode === 'server');
+  expect(o.players).toHaveLength(1);
+  await expect(owner.page.getByTestId('connection-mode')).toHaveText('server');
+  await expect(owner.page.getByTestId('mode-select')).toBeVisible();
+  await joinByLink(guest, code);
+  const g = await waitState(guest, (s) => s.players.length === 2 && s.connectionMode === 'server');
+  expect(g.isHost).toBe(false);
+  await expect(guest.page.getByTestId('mode-select')).toHaveCount(0);
+  await waitState(owner, (s) => s.players.length === 2);
+});
+
+test('the host kicks a player: the player is told, the room shrinks', async () => {
+  const gid = (await state(guest)).playerId!;
+  await owner.page.getByTestId(`kick-${gid}`).click();
+  await expect(guest.page.getByTestId('error-message')).toContainText(/removed from the room/i);
+  expect((await state(guest)).lastError?.code).toBe('kicked');
+  await waitState(owner, (s) => s.players.length === 1 && !s.players.some((p) => p.id === gid), 10_000);
+});
