@@ -70,12 +70,16 @@ export default defineConfig({
     port: 5173,
     fs: { allow: ['..'] },
     proxy: {
-      '/api': 'http://localhost:4000',
-      '/peerjs': { target: 'http://localhost:4000', ws: true },
-      '/ws': { target: 'ws://localhost:4000', ws: true },
+      // Regex keys: a bare '/api' prefix would also swallow the module /api.ts.
+      '^/api/': 'http://localhost:4000',
+      '^/peerjs(/|$)': { target: 'http://localhost:4000', ws: true },
+      '^/ws(\\?|$)': { target: 'ws://localhost:4000', ws: true },
     },
   },
   optimizeDeps: {
+    // The worker's deps are found late (after the page loads), which makes Vite re-optimize and
+    // reload the page once; list them so the first dev load is the last.
+    include: ['fengari', 'fengari/src/ldebug.js', 'fengari/src/lobject.js', 'pixi.js', 'pixi.js/unsafe-eval', 'peerjs', 'qrcode', 'uplot', 'zod'],
     // fengari under the dev server: see docs/ARCHITECTURE.md (no global `process` polyfill).
     rolldownOptions: { transform: { define: { 'process.env.FENGARICONF': 'undefined' } } },
   },

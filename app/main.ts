@@ -109,6 +109,10 @@ async function startSession(code: string, name: string, role: Role, share: boole
   view = v;
   await v.init();
   await s.start();
+  // Dev hot reload results (see the import.meta.hot handler below).
+  s.host?.onScriptResult((r) =>
+    v.message(r.ok ? `Reloaded ${r.name}` : `${r.name}${r.error?.line !== undefined ? `:${r.error.line}` : ''}: ${r.error?.message ?? 'failed'} (previous rules keep running)`),
+  );
 }
 
 function goLobby(): void {
@@ -133,9 +137,6 @@ route();
 // Dev: editing lua_scripts/*.lua hot-reloads the rules of a running room (see vite.config.ts).
 if (import.meta.hot) {
   import.meta.hot.on('lua:update', (d: { name: string; code: string }) => {
-    if (session?.host) {
-      session.host.loadScript(d.name, d.code);
-      view?.message(`Reloaded ${d.name}`);
-    }
+    session?.host?.loadScript(d.name, d.code);
   });
 }
