@@ -49,3 +49,25 @@ test('the host kicks a player: the player is told, the room shrinks', async () =
   expect((await state(guest)).lastError?.code).toBe('kicked');
   await waitState(owner, (s) => s.players.length === 1 && !s.players.some((p) => p.id === gid), 10_000);
 });
+
+test('on a touch device the on-screen pad moves the player', async () => {
+  // Same Chromium process as the kicked guest (its old page is closed): still one player each.
+  await guest.page.context().close();
+  const ctx = await guest.browser.newContext({ viewport: { width: 412, height: 780 }, hasTouch: true, isMobile: true });
+  const page = await ctx.newPage();
+  guest.page = page;
+  await page.goto(`${BASE}/r/${code}?fps=${FPS}&name=Tess`);
+  const s0 = await waitState(guest, (s) => s.playerId !== null && s.players.length === 2 && s.joinMs !== null);
+  const me0 = s0.players.find((p) => p.id === s0.playerId)!;
+  const pad = page.getByTestId(me0.x < s0.arena.width / 2 ? 'touch-right' : 'touch-left');
+  await expect(pad).toBeVisible();
+  const box = (await pad.boundingBox())!;
+  await page.mouse.move(box.x + box.width / 2, box.y + box.height / 2);
+  await page.mouse.down();
+  try {
+    await waitState(guest, (s) => Math.abs(s.players.find((p) => p.id === s0.playerId)!.x - me0.x) > 20, 5000, 'the touch pad to move the player');
+  } finally {
+    await page.mouse.up();
+  }
+  await waitState(owner, (s) => Math.abs(s.players.find((p) => p.id === s0.playerId)!.x - me0.x) > 20, 5000);
+});
