@@ -71,3 +71,13 @@ test('on a touch device the on-screen pad moves the player', async () => {
   }
   await waitState(owner, (s) => Math.abs(s.players.find((p) => p.id === s0.playerId)!.x - me0.x) > 20, 5000);
 });
+
+test('connection lost: the player is told, reconnects by itself and keeps its slot', async () => {
+  const before = await state(guest);
+  await guest.page.context().setOffline(true);
+  await expect(guest.page.getByTestId('error-message')).toContainText(/connection lost|reconnecting/i, { timeout: 15_000 });
+  await guest.page.context().setOffline(false);
+  const after = await waitState(guest, (s) => s.connectionMode === 'server' && s.lastError === null && s.players.length === 2, 20_000, 'reconnected');
+  expect(after.playerId).toBe(before.playerId);
+  await expect(guest.page.getByTestId('error-message')).toBeHidden();
+});
