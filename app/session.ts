@@ -178,6 +178,7 @@ export class Session {
   private attach(conn: Connection, mode: ConnectionMode): void {
     this.conn = conn;
     this.connectionMode = mode;
+    if (mode === 'relay' && this.webrtcNote) this.ui.message(this.webrtcNote);
     const token = storage()?.getItem(tokenKey(this.code)) ?? undefined;
     const events: ClientEvents = {
       welcome: (w) => {

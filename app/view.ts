@@ -107,8 +107,9 @@ export class GameView {
     const dt = Math.max(0.001, (now - this.lastSampleAt) / 1000);
     const cur = s.bytes;
     const t = s.telemetry();
-    // Own connection, plus (on the host) the host link's traffic in the worker's 500 ms window.
-    const kbps = Math.max(0, cur - this.lastBytes) / 1024 / dt + (t ? t.hostLinkBytes / 1024 / 0.5 : 0);
+    // A player: its own connection. The host: what its simulation sends to everyone (snapshots)
+    // plus the server host link, over the worker's last telemetry window.
+    const kbps = t ? (t.snapshotBytes + t.hostLinkBytes) / 1024 / (t.windowMs / 1000) : Math.max(0, cur - this.lastBytes) / 1024 / dt;
     this.lastBytes = cur;
     this.lastSampleAt = now;
     this.hud.sample({ tickMs: t ? t.tickMs : null, luaMs: t ? t.luaMs : null, kbps });

@@ -16,6 +16,8 @@ export interface WorkerTelemetry {
   entities: number;
   players: number;
   hostLinkBytes: number; // bytes sent+received on the host link in this window
+  snapshotBytes: number; // snapshot bytes sent to all players in this window
+  windowMs: number;
 }
 
 export type FromWorker =

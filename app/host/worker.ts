@@ -11,7 +11,7 @@ import { createSimulation } from '../../core/sim/simulation';
 import { RoomHost } from '../../core/host/room-host';
 import { RelayHub, encodeHostLink, encodeStateFrame } from '../../core/protocol';
 import type { Frame } from '../../core/net/transport';
-import type { TickTelemetry } from '../../core/sim/types';
+import type { HostTickTelemetry } from '../../core/host/types';
 import { PortConnection } from '../net/port-connection';
 import type { FromWorker, ToWorker } from './messages';
 
@@ -34,9 +34,11 @@ function post(m: FromWorker): void {
 }
 
 // ---------------------------------------------------------------- telemetry window
-const win = { ticks: 0, tickMs: 0, physicsMs: 0, luaMs: 0, entities: 0, players: 0, link: 0 };
-function onTelemetry(t: TickTelemetry): void {
+const win = { ticks: 0, tickMs: 0, physicsMs: 0, luaMs: 0, entities: 0, players: 0, link: 0, snap: 0 };
+function onTelemetry(t: HostTickTelemetry): void {
   win.ticks++;
+  win.tickMs += t.tickMs;
+  win.snap += t.snapshotBytes;
   win.physicsMs += t.physicsMs;
   win.luaMs += t.luaTotalMs;
   win.entities = t.entities;
@@ -128,15 +130,17 @@ async function init(m: Extract<ToWorker, { type: 'init' }>): Promise<void> {
       type: 'telemetry',
       t: {
         ticks: win.ticks,
-        tickMs: (win.physicsMs + win.luaMs) / n,
+        tickMs: win.tickMs / n,
         physicsMs: win.physicsMs / n,
         luaMs: win.luaMs / n,
         entities: win.entities,
         players: win.players,
         hostLinkBytes: win.link,
+        snapshotBytes: win.snap,
+        windowMs: TELEMETRY_MS,
       },
     });
-    win.ticks = win.physicsMs = win.luaMs = win.link = 0;
+    win.ticks = win.tickMs = win.physicsMs = win.luaMs = win.link = win.snap = 0;
   }, TELEMETRY_MS);
   ready = true;
   post({ type: 'ready', mode: sim.mode, modes: sim.modes });
