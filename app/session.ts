@@ -16,6 +16,11 @@ import type { ConnectionMode } from './ui/hud';
 export const WEBRTC_TIMEOUT_MS = 4000;
 const MAX_RETRIES = 8;
 const SILENCE_MS = 5000;
+const ROOM_CLOSED_TEXT: Record<string, string> = {
+  expired: 'The room expired after being empty for a while.',
+  server_shutdown: 'The server is restarting; the room was closed. Create a new room in a moment.',
+  taken_over: 'The room moved to the server.',
+};
 
 export interface SessionPlayer {
   id: string;
@@ -217,12 +222,11 @@ export class Session {
         else console.warn('[server error]', code, message);
       },
       kicked: (reason) => this.fail('kicked', `You were removed from the room by the host${reason ? ` (${reason})` : ''}.`, true),
-      hostLeft: () => {
-        this.fail('host_left', 'The host left the room. The game has ended.', false);
-        // A server takeover turns the room into a server-hosted one: look again shortly.
-        this.scheduleRetry(3000);
+      hostLeft: () => this.onHostLeft(),
+      roomClosed: (reason) => {
+        if (reason === 'host_left') this.onHostLeft();
+        else this.fail('room_closed', ROOM_CLOSED_TEXT[reason] ?? `The room was closed (${reason}).`, true);
       },
-      roomClosed: (reason) => this.fail('room_closed', `The room was closed (${reason}).`, true),
       close: (reason) => {
         if (this.conn !== conn) return;
         this.conn = null;
@@ -233,6 +237,13 @@ export class Session {
     };
     this.client = new ClientHandle(conn, { name: this.name, token, hostToken: this.hostToken }, events);
     this.ui.changed();
+  }
+
+  private onHostLeft(): void {
+    if (this.lastError?.code === 'host_left') return;
+    this.fail('host_left', 'The host left the room. The game has ended.', false);
+    // A server takeover turns the room into a server-hosted one: look again shortly.
+    this.scheduleRetry(3000);
   }
 
   private retry(code: string, text: string): void {

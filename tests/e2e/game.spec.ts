@@ -66,7 +66,9 @@ test('three players join (code, link, relay); all four browsers show four player
   expect((await state(alice)).connectionMode).toBe('webrtc');
   expect((await state(bob)).connectionMode).toBe('webrtc');
   // Carol's WebRTC cannot connect: she plays through the relay, and her HUD says so.
-  expect((await state(carol)).connectionMode).toBe('relay');
+  const c = await state(carol);
+  expect(c.connectionMode).toBe('relay');
+  expect(c.webrtcNote).toMatch(/WebRTC unavailable/);
   await expect(carol.page.getByTestId('connection-mode')).toHaveText('relay');
   await expect(alice.page.getByTestId('connection-mode')).toHaveText('WebRTC');
   const names = (await state(host)).players.map((p) => p.name).sort();
@@ -207,9 +209,13 @@ test('join time and bundle size are measured and written to docs/BENCHMARKS.md',
 });
 
 test('the host leaving shows a clear message to the others', async () => {
+  // The host closes the tab (pagehide tells WebRTC peers at once), then the browser is gone.
+  const t0 = Date.now();
+  await host.page.close({ runBeforeUnload: true });
   await host.browser.close();
   for (const p of [alice, bob, carol]) {
     await expect(p.page.getByTestId('error-message')).toContainText(/host left/i, { timeout: 15_000 });
+    console.log(`[e2e] ${p.name} told the host left after ${Date.now() - t0} ms`);
   }
 });
 
