@@ -82,7 +82,8 @@ export function createServer(partial: Partial<ServerConfig> = {}, deps: ServerDe
       metrics.errors.inc({ kind: 'tick' });
       log.error({ code, err: err.message }, 'tick failed');
     },
-    (wallMs, busyMs) => {
+    (wallMs, busyMs, _rooms, cpuMs) => {
+      metrics.stepCpuHist.observe(cpuMs / 1000);
       metrics.stepSummary.observe(wallMs / 1000);
       metrics.stepHist.observe(wallMs / 1000);
       metrics.stepBusySummary.observe(busyMs / 1000);
