@@ -27,6 +27,12 @@ export const ErrorCodes = [
   'slow_consumer',
   'script_error',
   'internal',
+  // server errors (host-server: /ws and the host link)
+  'room_not_found',
+  'forbidden',
+  'host_offline',
+  'room_server_hosted',
+  'server_shutdown',
 ] as const;
 export type ErrorCode = (typeof ErrorCodes)[number];
 
