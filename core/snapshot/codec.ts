@@ -157,6 +157,7 @@ function readFull(r: ByteReader, prevId: number): QEntity {
   const kind = r.u8();
   if (kind >= ENTITY_KINDS.length) throw new BinaryError(`unknown entity kind index ${kind}`);
   const flags = r.uvar();
+  if (flags > 0xffffffff) throw new BinaryError('flags out of range');
   const x = r.svar();
   const y = r.svar();
   const vx = kind === PLAYER_KIND ? r.svar() : 0;
@@ -294,7 +295,10 @@ export function readSnapshotBody(r: ByteReader): { removed: number[]; added: QEn
       u.dvx = r.svar();
       u.dvy = r.svar();
     }
-    if (mask & UpdateMask.Flags) u.flags = r.uvar();
+    if (mask & UpdateMask.Flags) {
+      u.flags = r.uvar();
+      if (u.flags > 0xffffffff) throw new BinaryError('flags out of range');
+    }
     if (mask & UpdateMask.Size) {
       u.r = r.uvar();
       u.h = r.uvar();
