@@ -1,9 +1,41 @@
-import { defineConfig } from 'vite';
+import fs from 'node:fs';
+import path from 'node:path';
+import { fileURLToPath } from 'node:url';
+import { defineConfig, type Plugin } from 'vite';
+
+/**
+ * Dev only: editing lua_scripts/*.lua sends the new source to the page (custom HMR event
+ * `lua:update`) instead of reloading it; the host's page forwards it to its simulation worker,
+ * which hot-reloads the rules of the running room (Simulation.loadScript).
+ */
+function luaHotReload(): Plugin {
+  const dir = path.resolve(here, 'lua_scripts');
+  return {
+    name: 'lua-hot-reload',
+    apply: 'serve',
+    handleHotUpdate({ file, server }) {
+      if (!file.startsWith(dir + path.sep) || !file.endsWith('.lua')) return;
+      const code = fs.readFileSync(file, 'utf8');
+      server.ws.send({ type: 'custom', event: 'lua:update', data: { name: path.basename(file), code } });
+      return [];
+    },
+  };
+}
 
 // The client lives in app/ (index.html there); the build goes to dist/, which host-server serves.
+const here = path.dirname(fileURLToPath(import.meta.url));
+
 export default defineConfig({
   root: 'app',
   publicDir: false,
+  plugins: [luaHotReload()],
+  resolve: {
+    // Node-only dependencies of fengari (used only when `process` exists): keep them out.
+    alias: [
+      { find: /^readline-sync$/, replacement: path.join(here, 'app/shims/node-only.ts') },
+      { find: /^tmp$/, replacement: path.join(here, 'app/shims/node-only.ts') },
+    ],
+  },
   build: {
     outDir: '../dist',
     emptyOutDir: true,

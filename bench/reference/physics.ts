@@ -5,7 +5,8 @@
  * -> contacts with a speculative margin (circle-circle and world bounds) -> warm start from an
  * open-addressing pair cache -> 8 sequential-impulse iterations (restitution, Coulomb friction)
  * -> integration -> 3 position-projection iterations -> contact cache + begin/end events.
- * SoA storage in Float32Array like the engine; arithmetic in JS doubles.
+ * SoA storage in Float32Array like the engine; arithmetic in JS doubles. Not ported (unused by
+ * the scene): static boxes/sensors and the engine's separate path for very large bodies.
  */
 
 const VELOCITY_ITERS = 8;
@@ -411,22 +412,36 @@ export class RefWorld {
         vel[2 * i] = vx;
         vel[2 * i + 1] = vy;
       }
-      let x = pos[2 * i] + vx * dt;
-      let y = pos[2 * i + 1] + vy * dt;
       const r = rad[i];
+      const x0 = pos[2 * i];
+      const y0 = pos[2 * i + 1];
+      let dx = vx * dt;
+      let dy = vy * dt;
+      // clip the move at the world bounds
+      let tb = 1;
+      if (dx < 0 && x0 + dx < r) tb = Math.min(tb, Math.max((r - x0) / dx, 0));
+      else if (dx > 0 && x0 + dx > w - r) tb = Math.min(tb, Math.max((w - r - x0) / dx, 0));
+      if (dy < 0 && y0 + dy < r) tb = Math.min(tb, Math.max((r - y0) / dy, 0));
+      else if (dy > 0 && y0 + dy > h - r) tb = Math.min(tb, Math.max((h - r - y0) / dy, 0));
+      if (tb < 1) {
+        dx *= tb;
+        dy *= tb;
+      }
+      let x = x0 + dx;
+      let y = y0 + dy;
       const e = rest[i];
       const f = (v: number) => (Math.abs(v) > bounce ? -e * v : 0);
-      if (x < r) {
+      if (x <= r) {
         x = r;
         if (vel[2 * i] < 0) vel[2 * i] = f(vel[2 * i]);
-      } else if (x > w - r) {
+      } else if (x >= w - r) {
         x = w - r;
         if (vel[2 * i] > 0) vel[2 * i] = f(vel[2 * i]);
       }
-      if (y < r) {
+      if (y <= r) {
         y = r;
         if (vel[2 * i + 1] < 0) vel[2 * i + 1] = f(vel[2 * i + 1]);
-      } else if (y > h - r) {
+      } else if (y >= h - r) {
         y = h - r;
         if (vel[2 * i + 1] > 0) vel[2 * i + 1] = f(vel[2 * i + 1]);
       }

@@ -2,8 +2,11 @@
 //! so it is O(n) and its iteration order depends only on positions and body order), and a
 //! coarse grid for static boxes and sensors (rebuilt only when statics change).
 
-/// Uniform grid over the world for dynamic circles. Cell size >= the largest diameter (+ the contact margin), so
-/// overlapping circles always sit in the same or adjacent cells (half-neighbourhood scan).
+/// Uniform grid over the world for dynamic circles. Cell size >= the largest diameter of the
+/// "small" bodies (+ the contact margin), so overlapping small circles always sit in the same or
+/// adjacent cells (half-neighbourhood scan). Bodies much larger than the mean radius (> 4x) are
+/// kept out of the grid sizing and instead query the cells their AABB covers, so one huge body
+/// cannot turn the grid into a few crowded cells (O(n^2)).
 #[derive(Default)]
 pub struct DynGrid {
     pub cell: f32,
@@ -13,13 +16,41 @@ pub struct DynGrid {
     cell_start: Vec<u32>,
     items: Vec<u32>,
     tmp_cell: Vec<u32>,
+    large: Vec<u32>,
+    small_max_r: f32,
+    fill: Vec<u32>,
 }
 
 impl DynGrid {
     /// Rebuilds the grid for the dynamic bodies `dyns` (indices into the SoA arrays).
-    pub fn build(&mut self, w: f32, h: f32, max_radius: f32, pos: &[f32], dyns: &[u32]) {
+    pub fn build(&mut self, w: f32, h: f32, pos: &[f32], size: &[f32], all_dyns: &[u32]) {
+        // split off the few very large bodies
+        let mut sum = 0.0f32;
+        for &i in all_dyns {
+            sum += size[2 * i as usize];
+        }
+        let limit = 4.0 * sum / (all_dyns.len().max(1) as f32);
+        self.large.clear();
+        let mut small_max = 0.0f32;
+        for &i in all_dyns {
+            let r = size[2 * i as usize];
+            if r > limit {
+                self.large.push(i);
+            } else {
+                small_max = small_max.max(r);
+            }
+        }
+        let mut small_storage = std::mem::take(&mut self.tmp_cell);
+        let dyns: &[u32] = if self.large.is_empty() {
+            all_dyns
+        } else {
+            small_storage.clear();
+            small_storage.extend(all_dyns.iter().copied().filter(|&i| size[2 * i as usize] <= limit));
+            &small_storage
+        };
+        self.small_max_r = small_max;
         let n = dyns.len();
-        let mut cell = (2.0 * max_radius * 1.06).max(1.0e-3);
+        let mut cell = (2.0 * small_max * 1.06).max(1.0e-3);
         let max_cells = (4 * n + 64) as f32;
         let area = w * h;
         if area / (cell * cell) > max_cells {
@@ -34,43 +65,74 @@ impl DynGrid {
         let cells = (self.cols as usize) * (self.rows as usize);
         self.cell_start.clear();
         self.cell_start.resize(cells + 1, 0);
-        self.tmp_cell.clear();
-        self.tmp_cell.reserve(n);
+        let mut cursor = std::mem::take(&mut self.items); // reused as per-body cell buffer
+        cursor.clear();
+        cursor.reserve(n);
         let (cols, rows, inv) = (self.cols, self.rows, self.inv);
         for &i in dyns {
             let i = i as usize;
             let cx = cell_coord(pos[2 * i], inv, cols);
             let cy = cell_coord(pos[2 * i + 1], inv, rows);
             let c = cy * cols + cx;
-            self.tmp_cell.push(c);
+            cursor.push(c);
             self.cell_start[c as usize + 1] += 1;
         }
         for c in 0..cells {
             self.cell_start[c + 1] += self.cell_start[c];
         }
-        self.items.clear();
-        self.items.resize(n, 0);
-        // stable fill: use a running cursor copied from cell_start
-        let mut cursor = std::mem::take(&mut self.tmp_cell);
-        // reuse cursor memory: first compute destination per body
+        let mut items = std::mem::take(&mut self.fill);
+        items.clear();
+        items.resize(n, 0);
+        // stable fill (cell_start advances to the end of each cell)
         for (k, &i) in dyns.iter().enumerate() {
             let c = cursor[k] as usize;
             let dst = self.cell_start[c] as usize;
             self.cell_start[c] += 1;
-            self.items[dst] = i;
-            cursor[k] = 0;
+            items[dst] = i;
         }
+        self.fill = cursor;
+        self.items = items;
         // restore cell_start (it was advanced to the end of every cell)
         for c in (1..=cells).rev() {
             self.cell_start[c] = self.cell_start[c - 1];
         }
         self.cell_start[0] = 0;
-        self.tmp_cell = cursor;
+        self.tmp_cell = small_storage;
     }
 
-    /// Calls `f(a, b)` once for every pair of dynamic bodies in the same or adjacent cells.
+    /// Calls `f(a, b)` once for every candidate pair: small bodies in the same or adjacent
+    /// cells, then each large body against the small bodies in the cells its AABB covers, then
+    /// large bodies pairwise.
     #[inline]
-    pub fn for_each_candidate<F: FnMut(u32, u32)>(&self, mut f: F) {
+    pub fn for_each_candidate<F: FnMut(u32, u32)>(&self, pos: &[f32], size: &[f32], mut f: F) {
+        self.for_each_small_pair(&mut f);
+        if self.large.is_empty() {
+            return;
+        }
+        let (cols, rows, inv) = (self.cols, self.rows, self.inv);
+        for (k, &l) in self.large.iter().enumerate() {
+            let li = l as usize;
+            let reach = (size[2 * li] + self.small_max_r) * 1.06;
+            let (x, y) = (pos[2 * li], pos[2 * li + 1]);
+            let (a, b) = (cell_coord(x - reach, inv, cols), cell_coord(x + reach, inv, cols));
+            let (c, d) = (cell_coord(y - reach, inv, rows), cell_coord(y + reach, inv, rows));
+            for cy in c..=d {
+                for cx in a..=b {
+                    let cell = (cy * cols + cx) as usize;
+                    let (s, e) = (self.cell_start[cell] as usize, self.cell_start[cell + 1] as usize);
+                    for &o in &self.items[s..e] {
+                        f(l, o);
+                    }
+                }
+            }
+            for &m in &self.large[k + 1..] {
+                f(l, m);
+            }
+        }
+    }
+
+    #[inline]
+    fn for_each_small_pair<F: FnMut(u32, u32)>(&self, f: &mut F) {
         let cols = self.cols as usize;
         let rows = self.rows as usize;
         let cs = &self.cell_start;
@@ -222,26 +284,32 @@ impl StaticGrid {
 mod tests {
     use super::*;
 
-    #[test]
-    fn grid_finds_all_close_pairs() {
-        // deterministic pseudo-random points; compare against brute force
-        let mut rng = crate::rng::Pcg32::new(3);
-        let n = 500;
-        let r = 4.0f32;
+    fn check_against_brute_force(radii: &[f32], w: f32, h: f32, seed: u32) {
+        let mut rng = crate::rng::Pcg32::new(seed);
+        let n = radii.len();
         let mut pos = Vec::new();
-        for _ in 0..n {
-            pos.push(rng.next_f64() as f32 * 300.0);
-            pos.push(rng.next_f64() as f32 * 200.0);
+        let mut size = Vec::new();
+        for &r in radii {
+            pos.push(rng.next_f64() as f32 * w);
+            pos.push(rng.next_f64() as f32 * h);
+            size.push(r);
+            size.push(r);
         }
-        let dyns: Vec<u32> = (0..n as u32).collect();
-        let mut g = DynGrid::default();
-        g.build(300.0, 200.0, r, &pos, &dyns);
-        let mut found = Vec::new();
-        g.for_each_candidate(|a, b| {
-            let (a, b) = (a as usize, b as usize);
+        let close = |a: usize, b: usize| {
             let dx = pos[2 * a] - pos[2 * b];
             let dy = pos[2 * a + 1] - pos[2 * b + 1];
-            if dx * dx + dy * dy < (2.0 * r) * (2.0 * r) {
+            let rs = (size[2 * a] + size[2 * b]) * 1.05;
+            dx * dx + dy * dy < rs * rs
+        };
+        let dyns: Vec<u32> = (0..n as u32).collect();
+        let mut g = DynGrid::default();
+        g.build(w, h, &pos, &size, &dyns);
+        let mut found = Vec::new();
+        let mut candidates = 0usize;
+        g.for_each_candidate(&pos, &size, |a, b| {
+            candidates += 1;
+            let (a, b) = (a as usize, b as usize);
+            if close(a, b) {
                 found.push((a.min(b), a.max(b)));
             }
         });
@@ -252,15 +320,31 @@ mod tests {
         let mut brute = Vec::new();
         for a in 0..n {
             for b in a + 1..n {
-                let dx = pos[2 * a] - pos[2 * b];
-                let dy = pos[2 * a + 1] - pos[2 * b + 1];
-                if dx * dx + dy * dy < (2.0 * r) * (2.0 * r) {
+                if close(a, b) {
                     brute.push((a, b));
                 }
             }
         }
         assert!(!brute.is_empty());
         assert_eq!(found, brute);
+        assert!(candidates < n * n / 20, "broadphase degenerated: {candidates} candidates for {n} bodies");
+    }
+
+    #[test]
+    fn grid_finds_all_close_pairs() {
+        let radii = vec![4.0f32; 500];
+        check_against_brute_force(&radii, 300.0, 200.0, 3);
+        let mixed: Vec<f32> = (0..800).map(|i| 1.0 + (i % 7) as f32 * 0.5).collect();
+        check_against_brute_force(&mixed, 400.0, 300.0, 4);
+    }
+
+    #[test]
+    fn a_few_huge_bodies_do_not_degenerate_the_grid() {
+        let mut radii = vec![2.0f32; 2000];
+        radii[5] = 120.0;
+        radii[700] = 60.0;
+        radii[1999] = 90.0;
+        check_against_brute_force(&radii, 1000.0, 800.0, 5);
     }
 
     #[test]

@@ -149,7 +149,6 @@ impl World {
         // ---- 1. forces, damping, speed clamp; list dynamic bodies ----
         let mut dyns = std::mem::take(&mut self.scratch.dyns);
         dyns.clear();
-        let mut max_r = 0.0f32;
         for i in 0..self.kinds.len() {
             if self.kinds[i] != KIND_CIRCLE {
                 continue;
@@ -169,13 +168,12 @@ impl World {
             let (vx, vy) = clamp_speed(vx, vy, max_speed);
             self.vel[2 * i] = vx;
             self.vel[2 * i + 1] = vy;
-            max_r = max_r.max(self.size[2 * i]);
         }
 
         // ---- 2. contact detection ----
         let mut contacts = std::mem::take(&mut self.scratch.contacts);
         contacts.clear();
-        self.dyn_grid.build(w, h, max_r, &self.pos, &dyns);
+        self.dyn_grid.build(w, h, &self.pos, &self.size, &dyns);
         {
             let pos = &self.pos;
             let size = &self.size;
@@ -183,7 +181,7 @@ impl World {
             let im = &self.inv_mass;
             let rest = &self.rest;
             let ids = &self.ids;
-            self.dyn_grid.for_each_candidate(|a, b| {
+            self.dyn_grid.for_each_candidate(pos, size, |a, b| {
                 let (ai, bi) = (a as usize, b as usize);
                 let dx = pos[2 * ai] - pos[2 * bi];
                 let dy = pos[2 * ai + 1] - pos[2 * bi + 1];

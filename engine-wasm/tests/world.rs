@@ -84,3 +84,30 @@ fn body_limit() {
     let e = w.add_circle(&circle(1.0, 1.0, 1.0)).unwrap_err();
     assert!(e.0.contains("too many bodies"), "{e}");
 }
+
+/// Same scene as `tests/unit/physics.state.test.ts` ("host build and WASM build agree"): the host
+/// build and the wasm build must produce bit-identical snapshots. If the algorithm changes on
+/// purpose, update GOLDEN here and in the TS test together.
+#[test]
+fn golden_snapshot_hash_shared_with_the_wasm_test() {
+    const GOLDEN: &str = "16791 fb95fab162a292ad";
+    let mut w = World::new(Config { width: 500.0, height: 400.0, gravity_y: 700.0, restitution: 0.4, friction: 0.3, seed: 77, ..Config::default() }).unwrap();
+    w.add_box(250.0, 390.0, 250.0, 10.0, 0).unwrap();
+    w.add_box(150.0, 250.0, 60.0, 5.0, 0).unwrap();
+    w.add_sensor(300.0, 300.0, 40.0, 0).unwrap();
+    for i in 0..200 {
+        let mut d = circle(10.0 + (i % 20) as f64 * 24.0, 10.0 + (i / 20) as f64 * 20.0, 3.0 + (i % 4) as f64);
+        d.vx = (i as f64 * 37.0) % 200.0 - 100.0;
+        w.add_circle(&d).unwrap();
+    }
+    for _ in 0..1000 {
+        w.step();
+    }
+    let s = w.snapshot();
+    let mut h: u64 = 0xcbf29ce484222325;
+    for &b in &s {
+        h ^= b as u64;
+        h = h.wrapping_mul(0x100000001b3);
+    }
+    assert_eq!(format!("{} {:016x}", s.len(), h), GOLDEN);
+}

@@ -209,3 +209,20 @@ test('a WASM trap poisons the engine instance; a fresh instance can be loaded af
   fresh.free();
   ref.free();
 });
+
+test('host build and WASM build agree: golden snapshot hash shared with engine-wasm/tests/world.rs', () => {
+  const GOLDEN = '16791 fb95fab162a292ad'; // update together with the Rust test on purposeful algorithm changes
+  const w = new PhysicsWorld({ width: 500, height: 400, gravityY: 700, restitution: 0.4, friction: 0.3, seed: 77 });
+  w.addBox({ x: 250, y: 390, halfWidth: 250, halfHeight: 10 });
+  w.addBox({ x: 150, y: 250, halfWidth: 60, halfHeight: 5 });
+  w.addSensor({ x: 300, y: 300, radius: 40 });
+  for (let i = 0; i < 200; i++) {
+    w.addCircle({ x: 10 + (i % 20) * 24, y: 10 + Math.floor(i / 20) * 20, radius: 3 + (i % 4), vx: ((i * 37) % 200) - 100, vy: 0 });
+  }
+  w.stepMany(1000);
+  const s = w.snapshot();
+  let h = 0xcbf29ce484222325n;
+  for (const b of s) h = ((h ^ BigInt(b)) * 0x100000001b3n) & 0xffffffffffffffffn;
+  assert.equal(`${s.length} ${h.toString(16).padStart(16, '0')}`, GOLDEN);
+  w.free();
+});

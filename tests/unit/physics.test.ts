@@ -102,3 +102,56 @@ test('bad input throws a clear error and changes nothing', () => {
   assert.ok(w.has(id));
   w.free();
 });
+
+test('force acts for one step only; impulse is immediate; damping and max speed', () => {
+  const w = new PhysicsWorld({ width: 10000, height: 10000, maxSpeed: 500, dt: 0.1 });
+  const a = w.addCircle({ x: 100, y: 100, radius: 1, mass: 2 });
+  w.applyForce(a, 20, 0); // a = 10 -> dv = 1 over one step of 0.1 s
+  w.step();
+  assert.ok(Math.abs(w.velocities()[0] - 1) < 1e-6);
+  w.step();
+  assert.ok(Math.abs(w.velocities()[0] - 1) < 1e-6, 'force must not persist');
+  w.applyImpulse(a, 0, 4); // dv = 2, immediately
+  assert.ok(Math.abs(w.velocities()[1] - 2) < 1e-6);
+  w.setVelocity(a, 3000, 4000);
+  const v = w.velocities();
+  assert.ok(Math.abs(Math.hypot(v[0], v[1]) - 500) < 1e-3, 'clamped to maxSpeed');
+  const b = w.addCircle({ x: 5000, y: 5000, radius: 1, damping: 1, vx: 100 });
+  w.step();
+  assert.ok(Math.abs(w.velocities()[2] - 100 / 1.1) < 1e-3, `damped vx=${w.velocities()[2]}`);
+  assert.ok(w.has(b));
+  w.free();
+});
+
+test('world PRNG: seeded, deterministic, part of the snapshot', () => {
+  const a = new PhysicsWorld({ width: 10, height: 10, seed: 123 });
+  const b = new PhysicsWorld({ width: 10, height: 10, seed: 123 });
+  const c = new PhysicsWorld({ width: 10, height: 10, seed: 124 });
+  const xs = Array.from({ length: 8 }, () => a.random());
+  assert.deepEqual(Array.from({ length: 8 }, () => b.random()), xs);
+  assert.notDeepEqual(Array.from({ length: 8 }, () => c.random()), xs);
+  for (const x of xs) assert.ok(x >= 0 && x < 1);
+  const snap = a.snapshot();
+  const next = a.random();
+  a.random();
+  a.restore(snap);
+  assert.equal(a.random(), next);
+  a.free();
+  b.free();
+  c.free();
+});
+
+test('static bodies can be moved; boxes block circles; freed worlds throw', () => {
+  const w = new PhysicsWorld({ width: 400, height: 400, restitution: 0 });
+  const box = w.addBox({ x: 300, y: 200, halfWidth: 10, halfHeight: 100 });
+  const c = w.addCircle({ x: 100, y: 200, radius: 5, vx: 300 });
+  w.setPosition(box, 200, 200);
+  w.stepMany(60);
+  const p = w.positions();
+  assert.ok(Math.abs(p[2] - (190 - 5)) < 0.2, `stopped at the moved box: x=${p[2]}`);
+  assert.ok(w.has(c));
+  w.free();
+  assert.throws(() => w.step(), /freed/);
+  assert.throws(() => w.positions(), /freed/);
+  w.free(); // idempotent
+});

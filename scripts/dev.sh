@@ -1,0 +1,11 @@
+#!/usr/bin/env bash
+# npm run dev: Vite dev server with HMR (http://localhost:5173) + the Express server (port 4000,
+# proxied by Vite for /api, /peerjs, /ws). Editing lua_scripts/*.lua hot-reloads a running room.
+set -euo pipefail
+ROOT="$(cd "$(dirname "${BASH_SOURCE[0]}")/.." && pwd)"
+cd "$ROOT"
+bash scripts/build-engine.sh --if-missing
+PORT="${PORT:-4000}" node --import tsx host-server/main.ts &
+SERVER=$!
+trap 'kill "$SERVER" 2>/dev/null || true' EXIT INT TERM
+npx vite
