@@ -261,6 +261,8 @@ async function main(): Promise<void> {
         // From the histograms' delta over exactly the measured window.
         roomTickMs: histStats(m0, m1, 'arena_tick_seconds', 0.0167),
         loopStepMs: histStats(m0, m1, 'arena_tick_loop_step_duration_seconds', 0.0167),
+        // CPU actually spent per step: what the step costs when the core is ours.
+        loopStepCpuMs: histStats(m0, m1, 'arena_tick_loop_step_cpu_seconds', 0.0167),
         droppedSteps: (metric(m1, 'arena_tick_loop_dropped_steps') ?? 0) - (metric(m0, 'arena_tick_loop_dropped_steps') ?? 0),
         snapshotDelivery: +(snaps / Math.max(1, expected)).toFixed(3),
         snapshotsPerSec: Math.round(snaps / elapsed),
@@ -272,11 +274,14 @@ async function main(): Promise<void> {
         kbPerClientPerSec: +(bytes / live.length / 1024 / (elapsed + 2)).toFixed(2),
       };
       const ok = row.loopStepMs.p99 !== null && row.loopStepMs.p99 < TICK_BUDGET_MS && row.snapshotDelivery >= 0.95;
+      const cpuOk = row.loopStepCpuMs.p99 !== null && row.loopStepCpuMs.p99 < TICK_BUDGET_MS;
       row.luaMsPerRoomTick = histStats(m0, m1, 'arena_lua_seconds', 0.0167).p50;
-      results.push({ ...row, withinBudget: ok });
-      console.log(JSON.stringify({ ...row, withinBudget: ok }));
-      if (levels.length > 1 && !ok) {
-        console.log(`breaks at ${level.clients} clients in ${level.rooms} rooms (loop p99 ${row.loopStepMs.p99} ms, delivery ${row.snapshotDelivery})`);
+      results.push({ ...row, withinBudget: ok, cpuWithinBudget: cpuOk, loadAverage1m: +os.loadavg()[0].toFixed(2) });
+      console.log(JSON.stringify({ ...row, withinBudget: ok, cpuWithinBudget: cpuOk, loadAverage1m: +os.loadavg()[0].toFixed(2) }));
+      // --steps / --room-steps stop once the CPU cost alone is over budget; a wall-time miss
+      // on this shared machine may be other processes taking the cores, so keep going then.
+      if (levels.length > 1 && !cpuOk) {
+        console.log(`breaks at ${level.clients} clients in ${level.rooms} rooms (loop step CPU p99 ${row.loopStepCpuMs.p99} ms, wall p99 ${row.loopStepMs.p99} ms, delivery ${row.snapshotDelivery})`);
         break;
       }
     }

@@ -208,14 +208,79 @@ async function sweep(): Promise<{ lag: number; scheme: string; bytesPerMovingEnt
   }
   return out;
 }
+/**
+ * Fan-out: a real RoomHost (real simulation, 100 NPCs) with 32 GameClients over in-memory
+ * connections, every client moving. Host cost of the network side per tick (tick() time minus
+ * the simulation's physics + Lua time) and bytes sent.
+ */
+async function fanout(): Promise<Record<string, number>> {
+  const { RoomHost } = await import('../core/host/room-host');
+  const { GameClient } = await import('../core/client/game-client');
+  const { createLocalPair } = await import('../core/net/local');
+  const wasm = new Uint8Array(readFileSync(new URL('../engine-wasm/pkg/engine_wasm_bg.wasm', import.meta.url)));
+  const sim = await createSimulation({ wasm, scripts: readLuaScripts(), seed: 42, npcs: NPCS });
+  let now = 0;
+  const host = new RoomHost({ sim, code: 'BENCH', hostToken: 'x', now: () => now, limits: { maxPlayers: PLAYERS } });
+  const clients: InstanceType<typeof GameClient>[] = [];
+  for (let i = 0; i < PLAYERS; i++) {
+    const [a, b] = createLocalPair();
+    host.attach(b);
+    clients.push(new GameClient(a, { name: `bot${i}`, now: () => now, pingIntervalMs: 0 }));
+  }
+  const flush = (): Promise<void> => new Promise((r) => setImmediate(r));
+  await flush();
+  const rng = new Rng(3);
+  let netMs = 0;
+  let snapTicks = 0;
+  let bytes = 0;
+  let clientMs = 0;
+  const TICKS = 10 * 60;
+  for (let t = 0; t < TICKS; t++) {
+    now += 1000 / 60;
+    for (const c of clients) {
+      if (rng.next() < 1 / 40) c.setInput(rng.int(3) - 1, rng.int(3) - 1);
+      c.update(now);
+    }
+    await flush();
+    const t0 = performance.now();
+    const tel = host.tick();
+    const hostMs = performance.now() - t0;
+    if (tel.snapshotsSent && t > 60) {
+      netMs += hostMs - tel.physicsMs - tel.luaTotalMs;
+      snapTicks++;
+      bytes += tel.snapshotBytes;
+    }
+    const t1 = performance.now();
+    await flush(); // clients decode
+    if (tel.snapshotsSent && t > 60) clientMs += performance.now() - t1;
+  }
+  const res = {
+    clients: PLAYERS,
+    entities: sim.entities().length,
+    hostNetworkMsPerSnapshotTick: +(netMs / snapTicks).toFixed(2),
+    bytesPerSnapshotTick: Math.round(bytes / snapTicks),
+    bytesPerPeerPerSecond: Math.round((bytes / snapTicks / PLAYERS) * 20),
+    clientDecodeUsPerSnapshot: Math.round((clientMs / snapTicks / PLAYERS) * 1000),
+    decodeErrors: clients.reduce((n, c) => n + c.stats.decodeErrors, 0),
+  };
+  host.close('bench over');
+  sim.dispose();
+  return res;
+}
+
 const sweepResults = process.argv.includes('--synthetic-only') ? [] : await sweep();
+const fanoutResult = process.argv.includes('--synthetic-only') ? null : await fanout();
+if (fanoutResult) {
+  console.log('room host fan-out (real simulation, 32 GameClients over in-memory connections):');
+  console.table([fanoutResult]);
+}
 if (sweepResults.length) {
   console.log('motion coding sweep (real simulation, update records only; lag = baseline age in snapshots):');
   console.table(sweepResults);
 }
 // host cost for a full room: one body per distinct baseline, header per client
 mkdirSync('bench/results', { recursive: true });
-writeFileSync('bench/results/snapshot.json', JSON.stringify({ date: new Date().toISOString(), players: PLAYERS, npcs: NPCS, results, sweep: sweepResults }, null, 2));
+writeFileSync('bench/results/snapshot.json', JSON.stringify({ date: new Date().toISOString(), players: PLAYERS, npcs: NPCS, results, sweep: sweepResults, fanout: fanoutResult }, null, 2));
 if (results.some((r) => r.mismatches)) {
   console.error('MISMATCH: delta decode differs from the full state');
   process.exit(1);

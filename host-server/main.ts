@@ -23,6 +23,14 @@ server.listen().then(
   },
 );
 
+process.on('uncaughtException', (err) => {
+  server.log.fatal({ err: err.stack ?? err.message }, 'uncaught exception; exiting');
+  process.exit(1);
+});
+process.on('unhandledRejection', (err) => {
+  server.log.error({ err: err instanceof Error ? err.stack : String(err) }, 'unhandled promise rejection');
+});
+
 let stopping = false;
 for (const sig of ['SIGTERM', 'SIGINT'] as const) {
   process.on(sig, () => {

@@ -15,6 +15,7 @@ import type { Metrics } from './metrics';
 import type { Room } from './rooms';
 import { WsConnection, errorFrame, CLOSE_HOST_LEFT, CLOSE_POLICY } from './ws-connection';
 import * as env from './relay-envelope';
+import { RoomHost } from '../core/host/room-host';
 
 export interface HostLinkDeps {
   config: ServerConfig;
@@ -90,10 +91,25 @@ export class HostLink {
         if (msg.mode) this.room.mode = msg.mode;
         this.d.onChange();
         return;
-      case 'state':
+      case 'state': {
+        // Keep only what a takeover can use: a serialized room of this very room.
+        let code: string;
+        try {
+          code = RoomHost.parseSerialized(msg.blob).meta.code;
+        } catch (err) {
+          this.d.metrics.errors.inc({ kind: 'bad_state' });
+          this.conn.send(errorFrame('bad_message', `state upload rejected: ${(err as Error).message}`));
+          return;
+        }
+        if (code !== this.room.code) {
+          this.d.metrics.errors.inc({ kind: 'bad_state' });
+          this.conn.send(errorFrame('bad_message', `state upload rejected: it is room ${code.slice(0, 12)}, not ${this.room.code}`));
+          return;
+        }
         this.room.lastState = msg.blob;
         this.room.lastStateAt = Date.now();
         return;
+      }
       case 'error':
         this.d.metrics.errors.inc({ kind: 'bad_host_frame' });
         this.conn.send(errorFrame(msg.code, msg.message));

@@ -26,6 +26,9 @@ import { loadRuntime, type RoomRuntime } from './runtime';
 import { TickScheduler } from './scheduler';
 import { DEFAULT_MAX_HOST_LINK_BYTES } from '../core/protocol/relay';
 
+/** Largest host-link frame (a state upload or a wrapped JSON snapshot); the server keeps one state per room. */
+const HOST_LINK_MAX_BYTES = Math.min(DEFAULT_MAX_HOST_LINK_BYTES, 2 * 1024 * 1024);
+
 export interface ServerDeps {
   logger?: Logger;
   /** Room runtime (simulation + room host); default: loaded from engine-wasm/pkg and lua_scripts. */
@@ -82,7 +85,8 @@ export function createServer(partial: Partial<ServerConfig> = {}, deps: ServerDe
       metrics.errors.inc({ kind: 'tick' });
       log.error({ code, err: err.message }, 'tick failed');
     },
-    (wallMs, busyMs) => {
+    (wallMs, busyMs, _rooms, cpuMs) => {
+      metrics.stepCpuHist.observe(cpuMs / 1000);
       metrics.stepSummary.observe(wallMs / 1000);
       metrics.stepHist.observe(wallMs / 1000);
       metrics.stepBusySummary.observe(busyMs / 1000);
@@ -226,7 +230,7 @@ export function createServer(partial: Partial<ServerConfig> = {}, deps: ServerDe
   // ---------------------------------------------------------------- game WebSocket
   const gameWss = new WebSocketServer({ noServer: true, maxPayload: config.maxFrameBytes, perMessageDeflate: false });
   // Host links carry state uploads (bigger than any player frame).
-  const hostWss = new WebSocketServer({ noServer: true, maxPayload: DEFAULT_MAX_HOST_LINK_BYTES, perMessageDeflate: false });
+  const hostWss = new WebSocketServer({ noServer: true, maxPayload: HOST_LINK_MAX_BYTES, perMessageDeflate: false });
   const gateway = new Gateway({ config, rooms, metrics, log });
 
   httpServer.on('upgrade', (req: http.IncomingMessage, socket: Duplex, head: Buffer) => {

@@ -204,7 +204,7 @@ local U = copy(utf8)
 local B = {
   assert = assert, error = error, ipairs = ipairs, next = next, pairs = pairs, pcall = pcall,
   xpcall = xpcall, select = select, tonumber = tonumber, tostring = tostring, type = type,
-  rawequal = rawequal, rawget = rawget, rawset = rawset, rawlen = rawlen,
+  rawequal = rawequal, rawget = rawget, rawlen = rawlen, -- no rawset: it would bypass read-only views
   setmetatable = setmetatable, getmetatable = getmetatable, print = logf,
   _VERSION = _VERSION,
 }
@@ -227,9 +227,24 @@ local libs, budget_begin, api, flags = ...
 local pcall, rawget, rawset, type, setmetatable, load, pairs, error, tostring =
       pcall, rawget, rawset, type, setmetatable, load, pairs, error, tostring
 
+local next = next
 local STATE = {}
-local PLAYERS = {}   -- player records in join order
+local PLAYERS = {}   -- player records in join order (host-owned, written only from JS)
+local VIEWS = {}     -- read-only views of PLAYERS, what scripts see
 local BY_ID = {}     -- player id -> record
+local BY_ID_VIEW = {} -- player id -> view
+
+-- Read-only view of a table: scripts can read, index, # and pairs/ipairs it, never write it.
+-- (rawset is not available to scripts, so the view cannot be bypassed.)
+local function ro(t, what)
+  return setmetatable({}, {
+    __index = t,
+    __newindex = function() error(what .. " is read-only", 2) end,
+    __len = function() return #t end,
+    __pairs = function() return next, t, nil end,
+    __metatable = false,
+  })
+end
 local scripts = {}   -- { name=, env=, mode=, index= } in load order
 local by_name = {}
 local current_mode = nil
@@ -237,9 +252,9 @@ local errs = nil
 
 local GAME = {}
 for k, v in pairs(api) do GAME[k] = v end
-GAME.players = PLAYERS
-GAME.player = function(pid) return BY_ID[pid] end
-GAME.FLAGS = flags
+GAME.players = ro(VIEWS, "game.players")
+GAME.player = function(pid) return BY_ID_VIEW[pid] end
+GAME.FLAGS = ro(flags, "game.FLAGS")
 GAME.dt = 1 / 60
 GAME.mode = function() return current_mode end
 local game_proxy = setmetatable({}, {
@@ -338,7 +353,7 @@ end
 
 function D.dispatch_player(hook, pid)
   errs = nil
-  local p = BY_ID[pid]
+  local p = BY_ID_VIEW[pid]
   if p then each(hook, p) end
   return errs
 end
@@ -347,7 +362,7 @@ end
 function D.dispatch_actions(list)
   errs = nil
   for j = 1, #list, 2 do
-    local p = BY_ID[list[j]]
+    local p = BY_ID_VIEW[list[j]]
     if p then each("on_action", p, list[j + 1]) end
   end
   return errs
@@ -479,20 +494,32 @@ end
 
 function D.player_add(pid, name, entity)
   local r = { id = pid, name = name, entity = entity, dx = 0.0, dy = 0.0, connected = true }
+  local v = ro(r, "player record")
   PLAYERS[#PLAYERS + 1] = r
+  VIEWS[#VIEWS + 1] = v
   BY_ID[pid] = r
+  BY_ID_VIEW[pid] = v
 end
 
 function D.player_remove(pid)
   local r = BY_ID[pid]
   if not r then return end
   BY_ID[pid] = nil
+  BY_ID_VIEW[pid] = nil
   local n = #PLAYERS
   local found = false
   for i = 1, n do
-    if found then PLAYERS[i - 1] = PLAYERS[i] elseif PLAYERS[i] == r then found = true end
+    if found then
+      PLAYERS[i - 1] = PLAYERS[i]
+      VIEWS[i - 1] = VIEWS[i]
+    elseif PLAYERS[i] == r then
+      found = true
+    end
   end
-  if found then PLAYERS[n] = nil end
+  if found then
+    PLAYERS[n] = nil
+    VIEWS[n] = nil
+  end
 end
 
 -- flat = { pid1, dx1, dy1, pid2, dx2, dy2, ... }

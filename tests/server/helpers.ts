@@ -42,6 +42,8 @@ export function makeDist(): string {
     '<!doctype html><html><head><script type="module" src="/assets/index-Ab12Cd34.js"></script></head><body>arena</body></html>\n',
   );
   fs.writeFileSync(path.join(distDir, 'assets', 'index-Ab12Cd34.js'), `export const x = ${JSON.stringify('y'.repeat(5000))};\n`);
+  // The smallest valid WebAssembly module (magic + version).
+  fs.writeFileSync(path.join(distDir, 'assets', 'engine_wasm_bg-Ef56Gh78.wasm'), Buffer.from([0, 0x61, 0x73, 0x6d, 1, 0, 0, 0]));
   return distDir;
 }
 

@@ -112,8 +112,9 @@ describe('server-hosted room', () => {
     const err = await a.c.waitFor('error');
     assert.equal(err.code, 'spoofed_player_id');
     const s1 = await nextSnapshot(a.c, s0.tick + 15);
-    assert.ok(Math.abs(myEntity(s1, b.welcome.playerId).x - bx0) < 1, 'bob did not move');
-    assert.ok(Math.abs(myEntity(s1, a.welcome.playerId).x - ax0) < 1, `alice did not move: ${ax0} -> ${JSON.stringify(myEntity(s1, a.welcome.playerId))} ${JSON.stringify(myEntity(s1, b.welcome.playerId))}`);
+    // Five real "move right" actions move a player ~50 units in this time; allow for NPC nudges.
+    assert.ok(Math.abs(myEntity(s1, b.welcome.playerId).x - bx0) < 10, 'bob did not move');
+    assert.ok(Math.abs(myEntity(s1, a.welcome.playerId).x - ax0) < 10, `alice did not move: ${ax0} -> ${JSON.stringify(myEntity(s1, a.welcome.playerId))} ${JSON.stringify(myEntity(s1, b.welcome.playerId))}`);
     assert.ok(a.c.json.filter((m) => m.type === 'error').every((m) => m.code === 'spoofed_player_id'));
     // Naming oneself is fine.
     const errorsBefore = a.c.json.filter((m) => m.type === 'error').length;

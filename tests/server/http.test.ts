@@ -164,6 +164,15 @@ describe('static client', () => {
     assert.doesNotMatch(missing.headers.get('cache-control') ?? '', /immutable/);
   });
 
+  test('the engine is served as application/wasm (instantiateStreaming), cached immutably', async () => {
+    const res = await fetch(`${s.base}/assets/engine_wasm_bg-Ef56Gh78.wasm`);
+    assert.equal(res.status, 200);
+    assert.equal(res.headers.get('content-type'), 'application/wasm');
+    assert.equal(res.headers.get('cache-control'), 'public, max-age=31536000, immutable');
+    const mod = await WebAssembly.compileStreaming(Promise.resolve(res));
+    assert.ok(mod instanceof WebAssembly.Module);
+  });
+
   test('/r/CODE serves the app (join link)', async () => {
     const res = await fetch(`${s.base}/r/ABCDEF`);
     assert.equal(res.status, 200);

@@ -6,8 +6,19 @@
 import { test, describe, before, after } from 'node:test';
 import assert from 'node:assert/strict';
 import { WebSocket } from 'ws';
-import { startServer, createRoom, TestClient, type Started } from './helpers';
+import { startServer, createRoom, TestClient, assets, type Started } from './helpers';
+import { createSimulation } from '../../core/sim/simulation';
+import { RoomHost } from '../../core/host/room-host';
 import { RelayHub, encodeHostLink, encodeStateFrame } from '../../core/protocol/relay';
+
+/** A real serialized room (RoomHost.serialize() of a fresh room with this code). */
+async function serializedRoom(code: string): Promise<Uint8Array> {
+  const { wasm, scripts } = assets();
+  const sim = await createSimulation({ wasm, scripts });
+  const blob = new RoomHost({ sim, code, hostToken: 'x' }).serialize();
+  sim.dispose();
+  return blob;
+}
 
 const lookup = async (s: Started, code: string) => (await fetch(`${s.base}/api/rooms/${code}`)).json() as Promise<any>;
 
@@ -110,16 +121,23 @@ test('relay: frames both ways through the host link, room_info, state upload, ho
     assert.equal(seen.length, 1);
 
     link.send(encodeHostLink({ type: 'room_info', players: 3, capacity: 16, mode: 'tag' }));
+    // A state upload must be a serialized room of this room: junk is refused, a real one kept.
     link.ws.send(encodeStateFrame(Uint8Array.from([9, 8, 7])));
-    await new Promise((r) => setTimeout(r, 100));
+    assert.match((await link.waitFor('error')).message, /state upload rejected/);
+    const state = await serializedRoom(room.code);
+    link.ws.send(encodeStateFrame(state));
+    link.ws.send(encodeStateFrame(await serializedRoom('OTHER2')));
+    await link.until(() => link.json.filter((m) => m.type === 'error').length >= 2);
     const info = await lookup(s, room.code);
     assert.equal(info.players, 3);
     assert.equal(info.mode, 'tag');
-    assert.deepEqual([...(s.server.rooms.get(room.code)!.lastState ?? [])], [9, 8, 7]);
+    assert.deepEqual(s.server.rooms.get(room.code)!.lastState, state);
 
     // Garbage from the host is answered with an error on the link, nothing else happens.
+    const errorsBefore = link.json.filter((m) => m.type === 'error').length;
     link.send('{"type":"nonsense"}');
-    assert.equal((await link.waitFor('error')).code, 'bad_message');
+    const err = await link.until(() => link.json.filter((m) => m.type === 'error')[errorsBefore]);
+    assert.equal(err.code, 'bad_message');
 
     // The host leaves: relayed players get host_left and are closed; the last state is kept.
     link.close();
@@ -127,7 +145,7 @@ test('relay: frames both ways through the host link, room_info, state upload, ho
     assert.equal((await player.waitClosed()).code, 4010);
     const after = await lookup(s, room.code);
     assert.equal(after.hostOnline, false);
-    assert.deepEqual([...(s.server.rooms.get(room.code)!.lastState ?? [])], [9, 8, 7]);
+    assert.deepEqual(s.server.rooms.get(room.code)!.lastState, state);
   } finally {
     await s.close();
   }

@@ -114,8 +114,24 @@ test('no os, io, require, dofile, loadfile, load, debug, string.dump, package, c
     if ok then present[#present + 1] = "state replaceable" end
     ok = pcall(setmetatable, _G, nil)
     if ok then present[#present + 1] = "env metatable" end
+    if rawset ~= nil then present[#present + 1] = "rawset" end
+    ok = pcall(function() game.FLAGS.it = 99 end)
+    if ok then present[#present + 1] = "FLAGS writable" end
+    ok = pcall(function() game.players[1] = false end)
+    if ok then present[#present + 1] = "players writable" end
+    PROBE_PLAYER = function()
+      local p = game.players[1]
+      local bad = {}
+      if not p or p.id ~= "player_1" or #game.players ~= 1 then bad[#bad + 1] = "players view" end
+      if pcall(function() p.dx = 5 end) then bad[#bad + 1] = "record writable" end
+      local n = 0
+      for _, q in ipairs(game.players) do n = n + 1 end
+      for k, v in pairs(game.player("player_1")) do n = n + 1 end
+      if n ~= 7 then bad[#bad + 1] = "iteration " .. n end
+      return table.concat(bad, ",")
+    end
     PRESENT = table.concat(present, ",")
-    function on_tick() game.message("*", "present:" .. PRESENT) end
+    function on_tick() game.message("*", "present:" .. PRESENT .. PROBE_PLAYER()) end
   `;
   const { sim, r } = await withMod(probe);
   assert.deepEqual(r, { ok: true });
