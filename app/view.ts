@@ -12,6 +12,8 @@ export class GameView {
   readonly el = h('div', { class: 'game', testid: 'game' });
   private stage = h('div', { class: 'stage' });
   private messages = h('div', { class: 'messages', testid: 'messages' });
+  /** Right-hand column: share card, host panel (scrolls when the screen is short). */
+  private side = h('div', { class: 'side' });
   readonly banner: Banner;
   private hud: Hud;
   private panel: HostPanel | null = null;
@@ -32,11 +34,11 @@ export class GameView {
     showShare: boolean,
     private readonly rendererChoice: RendererChoice = 'auto',
   ) {
-    this.el.append(this.stage, this.messages);
+    this.el.append(this.stage, this.messages, this.side);
     root.replaceChildren(this.el);
     this.hud = new Hud(this.el);
     this.banner = new Banner(this.el);
-    if (showShare) new ShareCard(this.el, session.code);
+    if (showShare) new ShareCard(this.side, session.code);
     this.input = new InputController(this.el);
     this.input.onChange(() => {
       const d = this.input.direction();
@@ -74,7 +76,7 @@ export class GameView {
     const s = this.session;
     this.names = new Map(s.players.map((p) => [p.id, p.name]));
     if (s.isHost && !this.panel) {
-      this.panel = new HostPanel(this.el, {
+      this.panel = new HostPanel(this.side, {
         setMode: (m) => s.setMode(m),
         loadMod: (n, c) => s.loadMod(n, c),
         kick: (id) => s.kick(id),

@@ -21,7 +21,7 @@ export class HostPanel {
   readonly el: HTMLElement;
   private select = h('select', { testid: 'mode-select', 'aria-label': 'game mode' });
   private modName = h('input', { testid: 'mod-name', value: 'my_mod.lua', 'aria-label': 'mod name', spellcheck: 'false' });
-  private editor = h('textarea', { testid: 'mod-editor', rows: '10', spellcheck: 'false', 'aria-label': 'Lua mod source' });
+  private editor = h('textarea', { testid: 'mod-editor', rows: '7', spellcheck: 'false', 'aria-label': 'Lua mod source' });
   private result = h('div', { class: 'mod-result', testid: 'mod-error', role: 'status' });
   private kicks = h('ul', { class: 'kick-list', testid: 'kick-list' });
   private modes: readonly string[] = [];
