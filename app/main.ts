@@ -107,6 +107,7 @@ async function startSession(code: string, name: string, role: Role, share: boole
   session = s;
   v = new GameView(root, s, FPS, share, RENDERER);
   view = v;
+  v.onLeave = () => goLobby();
   await v.init();
   await s.start();
   // Dev hot reload results (see the import.meta.hot handler below).

@@ -24,6 +24,8 @@ export class GameView {
   private lastSampleAt = performance.now();
   private timers: ReturnType<typeof setInterval>[] = [];
   firstFrameWithPlayerAt: number | null = null;
+  /** Set by main: back to the lobby. */
+  onLeave: (() => void) | null = null;
   /** A problem that no reconnect can fix (shown instead of transient ones). */
   fatal = '';
 
@@ -37,6 +39,9 @@ export class GameView {
     this.el.append(this.stage, this.messages, this.side);
     root.replaceChildren(this.el);
     this.hud = new Hud(this.el);
+    const leave = h('button', { type: 'button', class: 'secondary leave', testid: 'leave-room' }, session.role.kind === 'host' ? 'End room' : 'Leave');
+    leave.addEventListener('click', () => this.onLeave?.());
+    this.hud.el.appendChild(leave);
     this.banner = new Banner(this.el);
     if (showShare) new ShareCard(this.side, session.code);
     this.input = new InputController(this.el);

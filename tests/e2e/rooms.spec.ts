@@ -95,3 +95,11 @@ test('connection lost: the player is told, reconnects by itself and keeps its sl
   expect(after.playerId).toBe(before.playerId);
   await expect(guest.page.getByTestId('error-message')).toBeHidden();
 });
+
+test('leaving returns to the lobby and frees the slot at once', async () => {
+  const oid = (await state(owner)).playerId!;
+  await owner.page.getByTestId('leave-room').click();
+  await expect(owner.page.getByTestId('create-room')).toBeVisible();
+  expect(new URL(owner.page.url()).pathname).toBe('/');
+  await waitState(guest, (s) => !s.players.some((p) => p.id === oid), 5000, 'the owner to leave the roster');
+});
