@@ -3,7 +3,7 @@ import type { TransportKind } from '../../core/net/transport';
 import type { ScriptError } from '../../core/sim/types';
 
 export type ToWorker =
-  | { type: 'init'; code: string; hostToken: string; mode?: string; hostLinkUrl: string | null; snapshotHz?: number }
+  | { type: 'init'; code: string; hostToken: string; mode?: string; hostLinkUrl: string | null; snapshotHz?: number; capacity?: number }
   | { type: 'connect'; id: string; kind: TransportKind; port: MessagePort }
   | { type: 'script'; name: string; code: string }
   | { type: 'stop'; reason: string };

@@ -118,12 +118,13 @@ let stopped = false;
 
 async function init(m: Extract<ToWorker, { type: 'init' }>): Promise<void> {
   const sim = await createSimulation({ wasm: new URL(wasmUrl, self.location.href), scripts: LUA_SCRIPTS, mode: m.mode });
-  const room = new RoomHost({ sim, code: m.code, hostToken: m.hostToken, snapshotHz: m.snapshotHz });
+  const capacity = m.capacity && m.capacity > 0 ? Math.floor(m.capacity) : 16;
+  const room = new RoomHost({ sim, code: m.code, hostToken: m.hostToken, snapshotHz: m.snapshotHz, limits: { maxPlayers: capacity } });
   host = room;
   room.on('telemetry', onTelemetry);
   room.on('error', (e) => console.warn('[room]', e.message));
   room.start();
-  if (m.hostLinkUrl) openHostLink(m.hostLinkUrl, room, 16);
+  if (m.hostLinkUrl) openHostLink(m.hostLinkUrl, room, capacity);
   setInterval(() => {
     const n = Math.max(1, win.ticks);
     post({

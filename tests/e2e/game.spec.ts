@@ -97,6 +97,18 @@ function watchMove(p: Player, id: string, x0: number, y0: number): Promise<numbe
   );
 }
 
+test('a fifth player is told the room is full (capacity 4 in this suite)', async () => {
+  const eve = await launchPlayer('Eve');
+  try {
+    await eve.page.goto(`/r/${code}?fps=20&name=Eve`);
+    await expect(eve.page.getByTestId('error-message')).toContainText(/full/i, { timeout: 15_000 });
+    expect((await state(eve)).lastError?.code).toBe('room_full');
+  } finally {
+    await eve.browser.close();
+  }
+  expect((await state(host)).players).toHaveLength(4);
+});
+
 test('a move is seen by every browser within 500 ms', async () => {
   for (const mover of [alice, carol]) {
     const ms0 = await state(mover);
