@@ -103,6 +103,7 @@ async function startSession(code: string, name: string, role: Role, share: boole
     },
     message: (t) => v?.message(t),
     modResult: (r) => v?.modResult(r),
+    commandError: (code, message) => v?.commandError(code, message),
   });
   session = s;
   v = new GameView(root, s, FPS, share, RENDERER);

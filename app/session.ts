@@ -37,6 +37,8 @@ export interface SessionListener {
   problem(p: { code: string; text: string; final: boolean } | null): void;
   message(text: string): void;
   modResult(r: { name: string; ok: boolean; error?: { script: string; line?: number; message: string } }): void;
+  /** An error the host/server answered to something this player did (not fatal). */
+  commandError(code: string, message: string): void;
 }
 
 export type Role = { kind: 'host'; room: RoomCreated } | { kind: 'server-host'; room: RoomCreated } | { kind: 'player' };
@@ -219,7 +221,7 @@ export class Session {
         this.lastError = { code, message };
         if (code === 'room_full') this.fail('room_full', `Room ${this.code} is full. Try again later or create your own room.`, true);
         else if (code === 'script_error') this.ui.message(`Script error: ${message}`);
-        else console.warn('[server error]', code, message);
+        else this.ui.commandError(code, message);
       },
       kicked: (reason) => this.fail('kicked', `You were removed from the room by the host${reason ? ` (${reason})` : ''}.`, true),
       hostLeft: () => this.onHostLeft(),

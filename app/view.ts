@@ -129,6 +129,11 @@ export class GameView {
     setTimeout(() => line.remove(), 6000);
   }
 
+  commandError(code: string, message: string): void {
+    if (this.panel) this.panel.showCommandError(`${message} (${code})`);
+    this.message(`Refused: ${message}`);
+  }
+
   modResult(r: Parameters<HostPanel['showResult']>[0]): void {
     this.panel?.showResult(r);
   }
