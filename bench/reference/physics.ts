@@ -6,7 +6,7 @@
  * open-addressing pair cache -> 8 sequential-impulse iterations (restitution, Coulomb friction)
  * -> integration -> 3 position-projection iterations -> contact cache + begin/end events.
  * SoA storage in Float32Array like the engine; arithmetic in JS doubles. Not ported (unused by
- * the scene): static boxes/sensors and the engine's separate path for very large bodies.
+ * the scene): static boxes/sensors and the separate path for very large bodies.
  */
 
 const VELOCITY_ITERS = 8;
@@ -143,6 +143,8 @@ export class RefWorld {
   private newJn = new Growable();
   private newJt = new Growable();
   private bounce = 1;
+  private fast = new Uint32Array(64);
+  private isFast = new Uint8Array(0);
   events: number[] = [];
 
   constructor(c: RefConfig) {
@@ -246,6 +248,40 @@ export class RefWorld {
     this.push(a, b, Math.min(ia, ib), Math.max(ia, ib), nx, ny, 1 / (im[a] + im[b]), contactTarget(vn, d - rs, e, this.bounce, this.dt));
   }
 
+  private swept(f: number, o: number): void {
+    const { pos, vel, rad, dt } = this;
+    const im = this.invMass;
+    const px = pos[2 * f] - pos[2 * o];
+    const py = pos[2 * f + 1] - pos[2 * o + 1];
+    const rs = rad[f] + rad[o];
+    const rm = rs * (1 + MARGIN_FRAC);
+    const c0 = px * px + py * py;
+    if (c0 < rm * rm) return;
+    const dvx = vel[2 * f] - vel[2 * o];
+    const dvy = vel[2 * f + 1] - vel[2 * o + 1];
+    const dx = dvx * dt;
+    const dy = dvy * dt;
+    const a = dx * dx + dy * dy;
+    const b = px * dx + py * dy;
+    if (a <= 0 || b >= 0) return;
+    const disc = b * b - a * (c0 - rs * rs);
+    if (disc < 0) return;
+    const t = (-b - Math.sqrt(disc)) / a;
+    if (!(t <= 1)) return;
+    const qx = px + dx * t;
+    const qy = py + dy * t;
+    const ql = Math.hypot(qx, qy);
+    if (!(ql > 0)) return;
+    const nx = qx / ql;
+    const ny = qy / ql;
+    const vn = dvx * nx + dvy * ny;
+    const gap = Math.max(px * nx + py * ny - rs, 0);
+    const e = Math.max(this.rest[f], this.rest[o]);
+    const idf = this.ids[f];
+    const ido = this.ids[o];
+    this.push(f, o, Math.min(idf, ido), Math.max(idf, ido), nx, ny, 1 / (im[f] + im[o]), contactTarget(vn, gap, e, this.bounce, dt));
+  }
+
   step(): void {
     const { dt, gx, gy, maxSpeed, friction, w, h, n } = this;
     const pos = this.pos;
@@ -340,6 +376,47 @@ export class RefWorld {
       if (x + r > w - m) this.push(a, NONE, id, BOUND_BASE + 1, -1, 0, k, contactTarget(-vx, w - r - x, e, bounce, dt));
       if (y - r < m) this.push(a, NONE, id, BOUND_BASE + 2, 0, 1, k, contactTarget(vy, y - r, e, bounce, dt));
       if (y + r > h - m) this.push(a, NONE, id, BOUND_BASE + 3, 0, -1, k, contactTarget(-vy, h - r - y, e, bounce, dt));
+    }
+    // fast bodies (dynamic-dynamic CCD): swept test against the bodies near their path
+    const fast = this.fast;
+    let nFast = 0;
+    let maxDisp = 0;
+    for (let i = 0; i < n; i++) {
+      const disp = Math.hypot(vel[2 * i], vel[2 * i + 1]) * dt;
+      if (disp > rad[i]) {
+        if (nFast === fast.length) this.fast = new Uint32Array(fast.length * 2);
+        this.fast[nFast++] = i;
+        if (disp > maxDisp) maxDisp = disp;
+      }
+    }
+    if (nFast > 0) {
+      if (this.isFast.length < n) this.isFast = new Uint8Array(n * 2);
+      this.isFast.fill(0, 0, n);
+      for (let k = 0; k < nFast; k++) this.isFast[this.fast[k]] = 1;
+      const reachExtra = maxR * (1 + MARGIN_FRAC) + Math.max(maxR, maxDisp);
+      for (let k = 0; k < nFast; k++) {
+        const f = this.fast[k];
+        const x = pos[2 * f];
+        const y = pos[2 * f + 1];
+        const dx = vel[2 * f] * dt;
+        const dy = vel[2 * f + 1] * dt;
+        const reach = rad[f] * (1 + MARGIN_FRAC) + reachExtra;
+        const clampC = (v: number, m: number) => Math.min(m - 1, Math.max(0, Math.floor(v * inv)));
+        const ax = clampC(Math.min(x, x + dx) - reach, cols);
+        const bx = clampC(Math.max(x, x + dx) + reach, cols);
+        const ay = clampC(Math.min(y, y + dy) - reach, rows);
+        const by = clampC(Math.max(y, y + dy) + reach, rows);
+        for (let cy = ay; cy <= by; cy++) {
+          for (let cx = ax; cx <= bx; cx++) {
+            const c = cy * cols + cx;
+            for (let it = cs[c]; it < cs[c + 1]; it++) {
+              const o = items[it];
+              if (o === f || (this.isFast[o] === 1 && o < f)) continue;
+              this.swept(f, o);
+            }
+          }
+        }
+      }
     }
     // 3. warm start + sequential impulses
     const nc = this.nc;

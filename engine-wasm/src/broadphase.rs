@@ -18,6 +18,7 @@ pub struct DynGrid {
     tmp_cell: Vec<u32>,
     large: Vec<u32>,
     small_max_r: f32,
+    limit: f32,
     fill: Vec<u32>,
 }
 
@@ -49,6 +50,7 @@ impl DynGrid {
             &small_storage
         };
         self.small_max_r = small_max;
+        self.limit = limit;
         let n = dyns.len();
         let mut cell = (2.0 * small_max * 1.06).max(1.0e-3);
         let max_cells = (4 * n + 64) as f32;
@@ -98,6 +100,35 @@ impl DynGrid {
         }
         self.cell_start[0] = 0;
         self.tmp_cell = small_storage;
+    }
+
+    /// Largest radius of the bodies stored in the grid cells.
+    pub fn small_max_r(&self) -> f32 {
+        self.small_max_r
+    }
+    /// Bodies with a radius above this are "large" (not stored in the cells).
+    pub fn large_limit(&self) -> f32 {
+        self.limit
+    }
+    pub fn large(&self) -> &[u32] {
+        &self.large
+    }
+
+    /// Calls `f(body)` for every small body stored in the cells overlapping the AABB.
+    #[inline]
+    pub fn for_each_in_aabb<F: FnMut(u32)>(&self, x0: f32, y0: f32, x1: f32, y1: f32, mut f: F) {
+        let (cols, rows, inv) = (self.cols, self.rows, self.inv);
+        let (a, b) = (cell_coord(x0, inv, cols), cell_coord(x1, inv, cols));
+        let (c, d) = (cell_coord(y0, inv, rows), cell_coord(y1, inv, rows));
+        for cy in c..=d {
+            for cx in a..=b {
+                let cell = (cy * cols + cx) as usize;
+                let (s, e) = (self.cell_start[cell] as usize, self.cell_start[cell + 1] as usize);
+                for &o in &self.items[s..e] {
+                    f(o);
+                }
+            }
+        }
     }
 
     /// Calls `f(a, b)` once for every candidate pair: small bodies in the same or adjacent

@@ -51,6 +51,8 @@ pub struct Scratch {
     contacts: Vec<Contact>,
     ccd_hits: Vec<u64>,
     mid: Vec<f32>,
+    fast: Vec<u32>,
+    is_fast: Vec<bool>,
     sensor_keys: Vec<u64>,
     new_keys: Vec<u64>,
     new_jn: Vec<f32>,
@@ -200,6 +202,7 @@ impl World {
                 contacts.push(Contact { key, a, b, kind: 0, nx, ny, k_inv: 1.0 / (im[ai] + im[bi]), target, jn: 0.0, jt: 0.0 });
             });
         }
+        self.detect_fast_pairs(&dyns, &mut contacts, bounce_threshold);
         for &a in &dyns {
             let ai = a as usize;
             let (x, y, r) = (self.pos[2 * ai], self.pos[2 * ai + 1], self.size[2 * ai]);
@@ -529,6 +532,115 @@ impl World {
         self.scratch.contacts = contacts;
         self.scratch.sensor_keys = skeys;
         self.step_count += 1;
+    }
+
+    /// Dynamic-dynamic CCD: bodies that move farther than their own radius in one step get a
+    /// swept (time-of-impact) test against the bodies near their path; a hit becomes a speculative
+    /// contact, so a fast projectile cannot pass through another circle. Pairs already within
+    /// the contact margin were found by the regular broadphase and are skipped here.
+    fn detect_fast_pairs(&mut self, dyns: &[u32], contacts: &mut Vec<Contact>, bounce_threshold: f32) {
+        let dt = self.dt;
+        let limit = self.dyn_grid.large_limit();
+        let mut fast = std::mem::take(&mut self.scratch.fast);
+        fast.clear();
+        let mut max_disp = 0.0f32;
+        for &a in dyns {
+            let i = a as usize;
+            let (vx, vy) = (self.vel[2 * i], self.vel[2 * i + 1]);
+            let disp = (vx * vx + vy * vy).sqrt() * dt;
+            // a pair can only pass through each other if their displacements add up to more than
+            // their summed radii, impossible while each body moves at most its own radius
+            if disp > self.size[2 * i] && self.size[2 * i] <= limit {
+                fast.push(a);
+                max_disp = max_disp.max(disp);
+            }
+        }
+        if fast.is_empty() {
+            self.scratch.fast = fast;
+            return;
+        }
+        let mut is_fast = std::mem::take(&mut self.scratch.is_fast);
+        is_fast.clear();
+        is_fast.resize(self.ids.len(), false);
+        for &f in &fast {
+            is_fast[f as usize] = true;
+        }
+        let pos = &self.pos;
+        let vel = &self.vel;
+        let size = &self.size;
+        let im = &self.inv_mass;
+        let rest = &self.rest;
+        let ids = &self.ids;
+        let mut swept = |f: u32, o: u32| {
+            let (fi, oi) = (f as usize, o as usize);
+            let (px, py) = (pos[2 * fi] - pos[2 * oi], pos[2 * fi + 1] - pos[2 * oi + 1]);
+            let rs = size[2 * fi] + size[2 * oi];
+            let rm = rs * (1.0 + MARGIN_FRAC);
+            let c0 = px * px + py * py;
+            if c0 < rm * rm {
+                return; // regular contact
+            }
+            let (dvx, dvy) = (vel[2 * fi] - vel[2 * oi], vel[2 * fi + 1] - vel[2 * oi + 1]);
+            let (dx, dy) = (dvx * dt, dvy * dt);
+            let a = dx * dx + dy * dy;
+            let b = px * dx + py * dy;
+            if a <= 0.0 || b >= 0.0 {
+                return;
+            }
+            let c = c0 - rs * rs;
+            let disc = b * b - a * c;
+            if disc < 0.0 {
+                return;
+            }
+            let t = (-b - disc.sqrt()) / a;
+            if !(t <= 1.0) {
+                return;
+            }
+            let (qx, qy) = (px + dx * t, py + dy * t);
+            let ql = (qx * qx + qy * qy).sqrt();
+            if !(ql > 0.0) {
+                return;
+            }
+            let (nx, ny) = (qx / ql, qy / ql);
+            let vn = dvx * nx + dvy * ny;
+            let gap = (px * nx + py * ny - rs).max(0.0);
+            let e = rest[fi].max(rest[oi]);
+            let target = contact_target(vn, gap, e, bounce_threshold, dt);
+            contacts.push(Contact {
+                key: pair_key(ids[fi], ids[oi]),
+                a: f,
+                b: o,
+                kind: 0,
+                nx,
+                ny,
+                k_inv: 1.0 / (im[fi] + im[oi]),
+                target,
+                jn: 0.0,
+                jt: 0.0,
+            });
+        };
+        // others move at most their own radius (<= small_max_r) unless fast themselves
+        let small_max = self.dyn_grid.small_max_r();
+        let reach_extra = small_max * (1.0 + MARGIN_FRAC) + small_max.max(max_disp);
+        for &f in &fast {
+            let fi = f as usize;
+            let (x, y) = (pos[2 * fi], pos[2 * fi + 1]);
+            let (dx, dy) = (vel[2 * fi] * dt, vel[2 * fi + 1] * dt);
+            let reach = size[2 * fi] * (1.0 + MARGIN_FRAC) + reach_extra;
+            let (x0, x1) = (x.min(x + dx) - reach, x.max(x + dx) + reach);
+            let (y0, y1) = (y.min(y + dy) - reach, y.max(y + dy) + reach);
+            self.dyn_grid.for_each_in_aabb(x0, y0, x1, y1, |o| {
+                if o == f || (is_fast[o as usize] && o < f) {
+                    return; // a pair of fast bodies is handled by the lower index
+                }
+                swept(f, o);
+            });
+            for &l in self.dyn_grid.large() {
+                swept(f, l);
+            }
+        }
+        self.scratch.fast = fast;
+        self.scratch.is_fast = is_fast;
     }
 
     /// Earliest hit of the segment p -> p+d, for a circle of radius r, against the static boxes

@@ -196,3 +196,48 @@ fn no_tunneling_in_fast_crowds_between_thin_walls() {
         }
     }
 }
+
+/// Fast projectiles (moving several radii per step) hit other dynamic circles instead of
+/// passing through them: dynamic-dynamic swept test.
+#[test]
+fn fast_projectiles_hit_dynamic_circles() {
+    let mut w = World::new(Config { width: 2000.0, height: 1000.0, max_speed: 1000.0, restitution: 1.0, friction: 0.0, ..Config::default() }).unwrap();
+    // targets r = 3, bullets r = 1 at 1000 u/s = 16.7 units per step (> the summed radii 4)
+    let mut pairs = Vec::new();
+    for k in 0..10 {
+        let y = 50.0 + k as f64 * 80.0;
+        let target = w.add_circle(&circle(1000.0 + k as f64 * 1.37, y, 3.0, 0.0, 0.0)).unwrap();
+        let bullet = w.add_circle(&circle(700.0 + k as f64 * 5.3, y + (k as f64 - 5.0) * 0.3, 1.0, 1000.0, 0.0)).unwrap();
+        pairs.push((target, bullet));
+    }
+    // two bullets head-on: 33 units per step relative
+    let b1 = w.add_circle(&circle(300.0, 900.0, 1.0, 1000.0, 0.0)).unwrap();
+    let b2 = w.add_circle(&circle(500.0, 900.0, 1.0, -1000.0, 0.0)).unwrap();
+    let mut begins = Vec::new();
+    let mut head_on_v = None;
+    for _ in 0..30 {
+        w.step();
+        for e in events(&w) {
+            if e[0] == EVENT_CONTACT_BEGIN {
+                begins.push((e[1], e[2]));
+                if (e[1], e[2]) == (b1, b2) {
+                    head_on_v = Some((w.velocities()[40], w.velocities()[42]));
+                }
+            }
+        }
+        let p = w.positions();
+        for (k, &(_t, _b)) in pairs.iter().enumerate() {
+            let (ti, bi) = (2 * k, 2 * k + 1);
+            assert!(p[2 * bi] < p[2 * ti], "bullet {k} passed through its target");
+        }
+        let (i1, i2) = (20, 21);
+        assert!(p[2 * i1] < p[2 * i2], "head-on bullets passed through each other");
+    }
+    for &(t, b) in &pairs {
+        assert!(begins.contains(&(t.min(b), t.max(b))), "no contact event for bullet {b}");
+    }
+    assert!(begins.contains(&(b1, b2)));
+    // elastic: the head-on bullets bounced back with their speeds
+    let (v1, v2) = head_on_v.unwrap();
+    assert!((v1 + 1000.0).abs() < 1.0 && (v2 - 1000.0).abs() < 1.0, "{v1} {v2}");
+}
