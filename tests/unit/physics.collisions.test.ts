@@ -140,3 +140,24 @@ test('contact begin/end with a box, sensor enter/exit with several bodies', () =
   );
   w.free();
 });
+
+test('fast projectiles hit dynamic circles instead of passing through (dynamic CCD)', () => {
+  const w = new PhysicsWorld({ width: 2000, height: 400, maxSpeed: 1000, restitution: 0, friction: 0 });
+  const player = w.addCircle({ x: 1000, y: 200, radius: 4, mass: 50 });
+  // radius 1 at 1000 u/s = 16.7 units per step, far more than the summed radii (5)
+  const bullet = w.addCircle({ x: 600, y: 201, radius: 1, vx: 1000, mass: 0.1 });
+  let hitStep = -1;
+  for (let s = 0; s < 40; s++) {
+    w.step();
+    const e = w.events();
+    for (let k = 0; k < e.length; k += 3) {
+      if (e[k] === PhysicsEventType.ContactBegin && e[k + 1] === player && e[k + 2] === bullet && hitStep < 0) hitStep = s;
+    }
+    const p = w.positions();
+    assert.ok(p[2] < p[0], `bullet passed through the player at step ${s}`);
+  }
+  assert.ok(hitStep >= 0, 'no contact event');
+  // momentum went into the player (inelastic: they move together)
+  assert.ok(w.velocities()[0] > 1, `player vx=${w.velocities()[0]}`);
+  w.free();
+});
