@@ -104,7 +104,8 @@ fn pair_key(a: u32, b: u32) -> u64 {
 }
 
 /// Appends begin/end events for the sorted key sets `prev` -> `cur`, in key order.
-fn diff_events(prev: &[u64], cur: &[u64], begin: u32, end: u32, out: &mut Vec<u32>) {
+/// End events are only emitted for pairs whose bodies are both still `alive`.
+fn diff_events(prev: &[u64], cur: &[u64], begin: u32, end: u32, out: &mut Vec<u32>, alive: impl Fn(u32, u32) -> bool) {
     let (mut i, mut j) = (0, 0);
     while i < prev.len() || j < cur.len() {
         let p = prev.get(i).copied().unwrap_or(u64::MAX);
@@ -113,7 +114,10 @@ fn diff_events(prev: &[u64], cur: &[u64], begin: u32, end: u32, out: &mut Vec<u3
             i += 1;
             j += 1;
         } else if p < c {
-            out.extend_from_slice(&[end, (p >> 32) as u32, p as u32]);
+            let (a, b) = ((p >> 32) as u32, p as u32);
+            if alive(a, b) {
+                out.extend_from_slice(&[end, a, b]);
+            }
             i += 1;
         } else {
             out.extend_from_slice(&[begin, (c >> 32) as u32, c as u32]);
@@ -483,7 +487,11 @@ impl World {
         self.events.clear();
         for &k in &self.cache_keys {
             if !is_bound_key(k) && table.get(k).is_none() {
-                self.events.extend_from_slice(&[EVENT_CONTACT_END, (k >> 32) as u32, k as u32]);
+                let (a, b) = ((k >> 32) as u32, k as u32);
+                // pairs of removed bodies end silently
+                if self.index.contains_key(&a) && self.index.contains_key(&b) {
+                    self.events.extend_from_slice(&[EVENT_CONTACT_END, a, b]);
+                }
             }
         }
         for &k in &new_keys {
@@ -525,7 +533,10 @@ impl World {
             });
         }
         skeys.sort_unstable();
-        diff_events(&self.sensors_prev, &skeys, EVENT_SENSOR_ENTER, EVENT_SENSOR_EXIT, &mut self.events);
+        let index = &self.index;
+        diff_events(&self.sensors_prev, &skeys, EVENT_SENSOR_ENTER, EVENT_SENSOR_EXIT, &mut self.events, |a, b| {
+            index.contains_key(&a) && index.contains_key(&b)
+        });
         std::mem::swap(&mut self.sensors_prev, &mut skeys);
 
         self.scratch.dyns = dyns;

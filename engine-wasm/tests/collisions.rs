@@ -241,3 +241,30 @@ fn fast_projectiles_hit_dynamic_circles() {
     let (v1, v2) = head_on_v.unwrap();
     assert!((v1 + 1000.0).abs() < 1.0 && (v2 - 1000.0).abs() < 1.0, "{v1} {v2}");
 }
+
+#[test]
+fn removing_bodies_ends_their_pairs_silently() {
+    let mut w = World::new(Config { width: 400.0, height: 400.0, gravity_y: 500.0, restitution: 0.0, ..Config::default() }).unwrap();
+    let zone = w.add_sensor(200.0, 380.0, 60.0, 0).unwrap();
+    let _floor = w.add_box(200.0, 395.0, 200.0, 5.0, 0).unwrap();
+    let ids: Vec<u32> = (0..10).map(|i| w.add_circle(&circle(160.0 + i as f64 * 9.0, 370.0, 4.0, 0.0, 0.0)).unwrap()).collect();
+    let mut enters = 0;
+    for _ in 0..60 {
+        w.step();
+        enters += events(&w).iter().filter(|e| e[0] == EVENT_SENSOR_ENTER && e[1] == zone).count();
+    }
+    assert_eq!(enters, 10);
+    let snap_before = w.snapshot();
+    for &id in &ids[..5] {
+        w.remove(id).unwrap();
+    }
+    // a snapshot taken between removal and the next step round-trips too
+    let mid = w.snapshot();
+    let mut twin = World::from_snapshot(&mid).unwrap();
+    w.step();
+    twin.step();
+    assert_eq!(w.snapshot(), twin.snapshot());
+    assert!(events(&w).iter().all(|e| !ids[..5].contains(&e[1]) && !ids[..5].contains(&e[2])), "{:?}", events(&w));
+    assert!(w.events().is_empty(), "the survivors keep resting: {:?}", events(&w));
+    assert_ne!(snap_before, w.snapshot());
+}
