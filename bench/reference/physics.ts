@@ -2,7 +2,8 @@
  * Plain-TypeScript reference of the engine's algorithm (engine-wasm/src/solver.rs), for the
  * benchmark only: dynamic circles in a bounded arena (the benchmark scene), same steps and
  * constants: forces/damping/speed clamp -> counting-sort uniform grid (half-neighbourhood scan)
- * -> contacts with a speculative margin (circle-circle and world bounds) -> warm start from an
+ * -> contacts with a speculative margin and keep-margin hysteresis (circle-circle and world
+ * bounds), swept test for fast bodies -> warm start from an
  * open-addressing pair cache -> 8 sequential-impulse iterations (restitution, Coulomb friction)
  * -> integration -> 3 position-projection iterations -> contact cache + begin/end events.
  * SoA storage in Float32Array like the engine; arithmetic in JS doubles. Not ported (unused by
@@ -14,6 +15,8 @@ const POSITION_ITERS = 3;
 const POS_BETA = 0.5;
 const SLOP_FRAC = 0.01;
 const MARGIN_FRAC = 0.05;
+const KEEP_FRAC = 0.1;
+const REACH = 1.11;
 const NONE = 0xffffffff;
 const BOUND_BASE = 0xfffffff0;
 const EMPTY = -1;
@@ -235,9 +238,8 @@ export class RefWorld {
     const dx = pos[2 * a] - pos[2 * b];
     const dy = pos[2 * a + 1] - pos[2 * b + 1];
     const rs = rad[a] + rad[b];
-    const rm = rs * (1 + MARGIN_FRAC);
     const d2 = dx * dx + dy * dy;
-    if (d2 >= rm * rm) return;
+    if (!this.isContactDistance(d2, rs, this.ids[a], this.ids[b])) return;
     const d = Math.sqrt(d2);
     const nx = d > 0 ? dx / d : 1;
     const ny = d > 0 ? dy / d : 0;
@@ -248,15 +250,22 @@ export class RefWorld {
     this.push(a, b, Math.min(ia, ib), Math.max(ia, ib), nx, ny, 1 / (im[a] + im[b]), contactTarget(vn, d - rs, e, this.bounce, this.dt));
   }
 
+  /** Within the margin, or within the keep margin if the pair was a contact last step. */
+  private isContactDistance(d2: number, rs: number, ia: number, ib: number): boolean {
+    const rm = rs * (1 + MARGIN_FRAC);
+    if (d2 < rm * rm) return true;
+    const rk = rs * (1 + KEEP_FRAC);
+    return d2 < rk * rk && this.cacheN > 0 && this.table.get(Math.min(ia, ib), Math.max(ia, ib)) >= 0;
+  }
+
   private swept(f: number, o: number): void {
     const { pos, vel, rad, dt } = this;
     const im = this.invMass;
     const px = pos[2 * f] - pos[2 * o];
     const py = pos[2 * f + 1] - pos[2 * o + 1];
     const rs = rad[f] + rad[o];
-    const rm = rs * (1 + MARGIN_FRAC);
     const c0 = px * px + py * py;
-    if (c0 < rm * rm) return;
+    if (this.isContactDistance(c0, rs, this.ids[f], this.ids[o])) return;
     const dvx = vel[2 * f] - vel[2 * o];
     const dvy = vel[2 * f + 1] - vel[2 * o + 1];
     const dx = dvx * dt;
@@ -307,7 +316,7 @@ export class RefWorld {
       if (rad[i] > maxR) maxR = rad[i];
     }
     // 2. grid
-    let cell = Math.max(2 * maxR * 1.06, 1e-3);
+    let cell = Math.max(2 * maxR * REACH, 1e-3);
     const maxCells = 4 * n + 64;
     if ((w * h) / (cell * cell) > maxCells) cell = Math.sqrt((w * h) / maxCells);
     const inv = 1 / cell;

@@ -7,6 +7,10 @@
 /// adjacent cells (half-neighbourhood scan). Bodies much larger than the mean radius (> 4x) are
 /// kept out of the grid sizing and instead query the cells their AABB covers, so one huge body
 /// cannot turn the grid into a few crowded cells (O(n^2)).
+/// Pairs are reported up to this factor of their summed radii apart (covers the solver's
+/// contact-keeping margin, `1 + KEEP_FRAC` in solver.rs, with room for rounding).
+pub const REACH: f32 = 1.11;
+
 #[derive(Default)]
 pub struct DynGrid {
     pub cell: f32,
@@ -52,7 +56,7 @@ impl DynGrid {
         self.small_max_r = small_max;
         self.limit = limit;
         let n = dyns.len();
-        let mut cell = (2.0 * small_max * 1.06).max(1.0e-3);
+        let mut cell = (2.0 * small_max * REACH).max(1.0e-3);
         let max_cells = (4 * n + 64) as f32;
         let area = w * h;
         if area / (cell * cell) > max_cells {
@@ -143,7 +147,7 @@ impl DynGrid {
         let (cols, rows, inv) = (self.cols, self.rows, self.inv);
         for (k, &l) in self.large.iter().enumerate() {
             let li = l as usize;
-            let reach = (size[2 * li] + self.small_max_r) * 1.06;
+            let reach = (size[2 * li] + self.small_max_r) * REACH;
             let (x, y) = (pos[2 * li], pos[2 * li + 1]);
             let (a, b) = (cell_coord(x - reach, inv, cols), cell_coord(x + reach, inv, cols));
             let (c, d) = (cell_coord(y - reach, inv, rows), cell_coord(y + reach, inv, rows));

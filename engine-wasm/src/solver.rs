@@ -16,6 +16,9 @@ const SLOP_FRAC: f32 = 0.01;
 /// contacts are detected (and count as touching for events) up to this fraction of the radii
 /// apart: speculative contacts keep resting piles still and stop fast bodies exactly at contact
 const MARGIN_FRAC: f32 = 0.05;
+/// a contact already in last step's cache is kept up to this fraction apart (hysteresis: no
+/// begin/end flicker for bodies hovering around the margin)
+const KEEP_FRAC: f32 = 0.1;
 
 /// Target normal relative velocity of a contact with gap `gap` (< 0: overlap) and approach `vn`.
 #[inline]
@@ -90,6 +93,18 @@ pub(crate) fn circle_box(cx: f32, cy: f32, r: f32, bx: f32, by: f32, hx: f32, hy
         return if adx >= hx { Some((dx.signum(), 0.0, r)) } else { Some((0.0, dy.signum(), r)) };
     }
     Some((ex / d, ey / d, r - d))
+}
+
+/// Whether a circle pair at squared distance `d2` (summed radii `rs`) is a contact: within the
+/// margin, or within the larger keep margin if it was a contact last step.
+#[inline]
+fn is_contact_distance(d2: f32, rs: f32, cached: impl FnOnce() -> bool) -> bool {
+    let rm = rs * (1.0 + MARGIN_FRAC);
+    if d2 < rm * rm {
+        return true;
+    }
+    let rk = rs * (1.0 + KEEP_FRAC);
+    d2 < rk * rk && cached()
 }
 
 #[inline]
@@ -177,6 +192,13 @@ impl World {
         }
 
         // ---- 2. contact detection ----
+        if self.cache_table_dirty {
+            self.cache_table.reset(self.cache_keys.len());
+            for (j, &k) in self.cache_keys.iter().enumerate() {
+                self.cache_table.insert(k, j as u32);
+            }
+            self.cache_table_dirty = false;
+        }
         let mut contacts = std::mem::take(&mut self.scratch.contacts);
         contacts.clear();
         self.dyn_grid.build(w, h, &self.pos, &self.size, &dyns);
@@ -187,14 +209,14 @@ impl World {
             let im = &self.inv_mass;
             let rest = &self.rest;
             let ids = &self.ids;
+            let cache = &self.cache_table;
             self.dyn_grid.for_each_candidate(pos, size, |a, b| {
                 let (ai, bi) = (a as usize, b as usize);
                 let dx = pos[2 * ai] - pos[2 * bi];
                 let dy = pos[2 * ai + 1] - pos[2 * bi + 1];
                 let rs = size[2 * ai] + size[2 * bi];
-                let rm = rs * (1.0 + MARGIN_FRAC);
                 let d2 = dx * dx + dy * dy;
-                if d2 >= rm * rm {
+                if !is_contact_distance(d2, rs, || cache.get(pair_key(ids[ai], ids[bi])).is_some()) {
                     return;
                 }
                 let d = d2.sqrt();
@@ -237,26 +259,25 @@ impl World {
             let kinds = &self.kinds;
             let pos = &self.pos;
             let size = &self.size;
-            let rm = r + margin;
-            self.static_grid.query(x - rm, y - rm, x + rm, y + rm, |s| {
+            let keep = KEEP_FRAC * r;
+            let rk = r + keep;
+            let cache = &self.cache_table;
+            self.static_grid.query(x - rk, y - rk, x + rk, y + rk, |s| {
                 let si = s as usize;
                 if kinds[si] != KIND_BOX {
                     return;
                 }
-                if let Some((nx, ny, pen)) = circle_box(x, y, rm, pos[2 * si], pos[2 * si + 1], size[2 * si], size[2 * si + 1]) {
-                    push(nx, ny, margin - pen, s, 1, pair_key(id_a, ids[si]));
+                if let Some((nx, ny, pen)) = circle_box(x, y, rk, pos[2 * si], pos[2 * si + 1], size[2 * si], size[2 * si + 1]) {
+                    let gap = keep - pen;
+                    let key = pair_key(id_a, ids[si]);
+                    if gap < margin || cache.get(key).is_some() {
+                        push(nx, ny, gap, s, 1, key);
+                    }
                 }
             });
         }
 
         // ---- 3. sequential impulses, warm-started from last step's cache ----
-        if self.cache_table_dirty {
-            self.cache_table.reset(self.cache_keys.len());
-            for (j, &k) in self.cache_keys.iter().enumerate() {
-                self.cache_table.insert(k, j as u32);
-            }
-            self.cache_table_dirty = false;
-        }
         {
             let vel = &mut self.vel;
             let im = &self.inv_mass;
@@ -582,13 +603,13 @@ impl World {
         let im = &self.inv_mass;
         let rest = &self.rest;
         let ids = &self.ids;
+        let cache = &self.cache_table;
         let mut swept = |f: u32, o: u32| {
             let (fi, oi) = (f as usize, o as usize);
             let (px, py) = (pos[2 * fi] - pos[2 * oi], pos[2 * fi + 1] - pos[2 * oi + 1]);
             let rs = size[2 * fi] + size[2 * oi];
-            let rm = rs * (1.0 + MARGIN_FRAC);
             let c0 = px * px + py * py;
-            if c0 < rm * rm {
+            if is_contact_distance(c0, rs, || cache.get(pair_key(ids[fi], ids[oi])).is_some()) {
                 return; // regular contact
             }
             let (dvx, dvy) = (vel[2 * fi] - vel[2 * oi], vel[2 * fi + 1] - vel[2 * oi + 1]);

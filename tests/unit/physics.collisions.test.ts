@@ -161,3 +161,37 @@ test('fast projectiles hit dynamic circles instead of passing through (dynamic C
   assert.ok(w.velocities()[0] > 1, `player vx=${w.velocities()[0]}`);
   w.free();
 });
+
+test('a top-down crowd pushed together settles without jitter or contact flicker', () => {
+  const w = new PhysicsWorld({ width: 600, height: 600, restitution: 0.2, friction: 0.2, linearDamping: 2 });
+  const ids: number[] = [];
+  for (let i = 0; i < 400; i++) ids.push(w.addCircle({ x: 20 + (i % 20) * 28, y: 20 + Math.floor(i / 20) * 28, radius: 6 + (i % 3) }));
+  let flicker = 0;
+  let maxSpeed = 0;
+  let meanSpeed = 0;
+  for (let s = 0; s < 700; s++) {
+    const p = w.positions();
+    for (let i = 0; i < ids.length; i++) {
+      const dx = 300 - p[2 * i];
+      const dy = 300 - p[2 * i + 1];
+      const d = Math.hypot(dx, dy) || 1;
+      w.applyForce(ids[i], (dx / d) * 20000, (dy / d) * 20000); // everyone pushes to the center
+    }
+    w.step();
+    if (s >= 600) {
+      flicker += w.events().length / 3;
+      const v = w.velocities();
+      let sum = 0;
+      for (let i = 0; i < ids.length; i++) {
+        const sp = Math.hypot(v[2 * i], v[2 * i + 1]);
+        maxSpeed = Math.max(maxSpeed, sp);
+        sum += sp;
+      }
+      meanSpeed = Math.max(meanSpeed, sum / ids.length);
+    }
+  }
+  assert.equal(flicker, 0, 'contacts must not begin/end in a settled crowd');
+  assert.ok(meanSpeed < 0.5, `mean speed ${meanSpeed}`);
+  assert.ok(maxSpeed < 5, `max speed ${maxSpeed}`);
+  w.free();
+});
