@@ -148,6 +148,9 @@ export class RefWorld {
   private bounce = 1;
   private fast = new Uint32Array(64);
   private isFast = new Uint8Array(0);
+  private disp = new Float32Array(0);
+  private range = new Int32Array(4);
+  private range2 = new Int32Array(4);
   events: number[] = [];
 
   constructor(c: RefConfig) {
@@ -264,6 +267,7 @@ export class RefWorld {
     const px = pos[2 * f] - pos[2 * o];
     const py = pos[2 * f + 1] - pos[2 * o + 1];
     const rs = rad[f] + rad[o];
+    if (this.disp[f] + this.disp[o] <= rs) return;
     const c0 = px * px + py * py;
     if (this.isContactDistance(c0, rs, this.ids[f], this.ids[o])) return;
     const dvx = vel[2 * f] - vel[2 * o];
@@ -387,40 +391,54 @@ export class RefWorld {
       if (y + r > h - m) this.push(a, NONE, id, BOUND_BASE + 3, 0, -1, k, contactTarget(-vy, h - r - y, e, bounce, dt));
     }
     // fast bodies (dynamic-dynamic CCD): swept test against the bodies near their path
-    const fast = this.fast;
+    if (this.disp.length < n) this.disp = new Float32Array(n * 2);
+    const disp = this.disp;
     let nFast = 0;
-    let maxDisp = 0;
     for (let i = 0; i < n; i++) {
-      const disp = Math.hypot(vel[2 * i], vel[2 * i + 1]) * dt;
-      if (disp > rad[i]) {
-        if (nFast === fast.length) this.fast = new Uint32Array(fast.length * 2);
+      const d = Math.hypot(vel[2 * i], vel[2 * i + 1]) * dt;
+      disp[i] = d;
+      if (d > rad[i]) {
+        if (nFast === this.fast.length) {
+          const g = new Uint32Array(this.fast.length * 2);
+          g.set(this.fast);
+          this.fast = g;
+        }
         this.fast[nFast++] = i;
-        if (disp > maxDisp) maxDisp = disp;
       }
     }
     if (nFast > 0) {
       if (this.isFast.length < n) this.isFast = new Uint8Array(n * 2);
       this.isFast.fill(0, 0, n);
       for (let k = 0; k < nFast; k++) this.isFast[this.fast[k]] = 1;
-      const reachExtra = maxR * (1 + MARGIN_FRAC) + Math.max(maxR, maxDisp);
-      for (let k = 0; k < nFast; k++) {
-        const f = this.fast[k];
+      const cc = (v: number, m: number) => Math.min(m - 1, Math.max(0, Math.floor(v * inv)));
+      const range = this.range;
+      const query = (f: number, out: Int32Array): void => {
         const x = pos[2 * f];
         const y = pos[2 * f + 1];
         const dx = vel[2 * f] * dt;
         const dy = vel[2 * f + 1] * dt;
-        const reach = rad[f] * (1 + MARGIN_FRAC) + reachExtra;
-        const clampC = (v: number, m: number) => Math.min(m - 1, Math.max(0, Math.floor(v * inv)));
-        const ax = clampC(Math.min(x, x + dx) - reach, cols);
-        const bx = clampC(Math.max(x, x + dx) + reach, cols);
-        const ay = clampC(Math.min(y, y + dy) - reach, rows);
-        const by = clampC(Math.max(y, y + dy) + reach, rows);
-        for (let cy = ay; cy <= by; cy++) {
-          for (let cx = ax; cx <= bx; cx++) {
+        const reach = (rad[f] + maxR) * (1 + MARGIN_FRAC) + Math.max(maxR, disp[f]);
+        out[0] = cc(Math.min(x, x + dx) - reach, cols);
+        out[1] = cc(Math.max(x, x + dx) + reach, cols);
+        out[2] = cc(Math.min(y, y + dy) - reach, rows);
+        out[3] = cc(Math.max(y, y + dy) + reach, rows);
+      };
+      const other = this.range2;
+      for (let k = 0; k < nFast; k++) {
+        const f = this.fast[k];
+        query(f, range);
+        const fcx = cc(pos[2 * f], cols);
+        const fcy = cc(pos[2 * f + 1], rows);
+        for (let cy = range[2]; cy <= range[3]; cy++) {
+          for (let cx = range[0]; cx <= range[1]; cx++) {
             const c = cy * cols + cx;
             for (let it = cs[c]; it < cs[c + 1]; it++) {
               const o = items[it];
-              if (o === f || (this.isFast[o] === 1 && o < f)) continue;
+              if (o === f) continue;
+              if (this.isFast[o] === 1 && o < f) {
+                query(o, other);
+                if (fcx >= other[0] && fcx <= other[1] && fcy >= other[2] && fcy <= other[3]) continue;
+              }
               this.swept(f, o);
             }
           }

@@ -118,12 +118,24 @@ impl DynGrid {
         &self.large
     }
 
-    /// Calls `f(body)` for every small body stored in the cells overlapping the AABB.
+    /// Cell range (x0, x1, y0, y1), inclusive, covering an AABB (clamped to the grid).
     #[inline]
-    pub fn for_each_in_aabb<F: FnMut(u32)>(&self, x0: f32, y0: f32, x1: f32, y1: f32, mut f: F) {
+    pub fn cell_range(&self, x0: f32, y0: f32, x1: f32, y1: f32) -> (u32, u32, u32, u32) {
         let (cols, rows, inv) = (self.cols, self.rows, self.inv);
-        let (a, b) = (cell_coord(x0, inv, cols), cell_coord(x1, inv, cols));
-        let (c, d) = (cell_coord(y0, inv, rows), cell_coord(y1, inv, rows));
+        (cell_coord(x0, inv, cols), cell_coord(x1, inv, cols), cell_coord(y0, inv, rows), cell_coord(y1, inv, rows))
+    }
+
+    /// Cell coordinates of a point (clamped to the grid).
+    #[inline]
+    pub fn cell_of(&self, x: f32, y: f32) -> (u32, u32) {
+        (cell_coord(x, self.inv, self.cols), cell_coord(y, self.inv, self.rows))
+    }
+
+    /// Calls `f(body)` for every small body stored in the cells of a `cell_range`.
+    #[inline]
+    pub fn for_each_in_cells<F: FnMut(u32)>(&self, range: (u32, u32, u32, u32), mut f: F) {
+        let cols = self.cols;
+        let (a, b, c, d) = range;
         for cy in c..=d {
             for cx in a..=b {
                 let cell = (cy * cols + cx) as usize;

@@ -56,6 +56,7 @@ pub struct Scratch {
     mid: Vec<f32>,
     fast: Vec<u32>,
     is_fast: Vec<bool>,
+    disp: Vec<f32>,
     sensor_keys: Vec<u64>,
     new_keys: Vec<u64>,
     new_jn: Vec<f32>,
@@ -574,21 +575,24 @@ impl World {
         let dt = self.dt;
         let limit = self.dyn_grid.large_limit();
         let mut fast = std::mem::take(&mut self.scratch.fast);
+        let mut disp = std::mem::take(&mut self.scratch.disp);
         fast.clear();
-        let mut max_disp = 0.0f32;
+        disp.clear();
+        disp.resize(self.ids.len(), 0.0);
         for &a in dyns {
             let i = a as usize;
             let (vx, vy) = (self.vel[2 * i], self.vel[2 * i + 1]);
-            let disp = (vx * vx + vy * vy).sqrt() * dt;
+            let d = (vx * vx + vy * vy).sqrt() * dt;
+            disp[i] = d;
             // a pair can only pass through each other if their displacements add up to more than
             // their summed radii, impossible while each body moves at most its own radius
-            if disp > self.size[2 * i] && self.size[2 * i] <= limit {
+            if d > self.size[2 * i] && self.size[2 * i] <= limit {
                 fast.push(a);
-                max_disp = max_disp.max(disp);
             }
         }
         if fast.is_empty() {
             self.scratch.fast = fast;
+            self.scratch.disp = disp;
             return;
         }
         let mut is_fast = std::mem::take(&mut self.scratch.is_fast);
@@ -604,10 +608,24 @@ impl World {
         let rest = &self.rest;
         let ids = &self.ids;
         let cache = &self.cache_table;
+        let grid = &self.dyn_grid;
+        let small_max = grid.small_max_r();
+        // query region of a fast body: its path grown by what can reach it during the step
+        // (others move at most their radius unless faster than it; the faster body of a
+        // fast-fast pair always covers the other)
+        let query = |f: usize| {
+            let (x, y) = (pos[2 * f], pos[2 * f + 1]);
+            let (dx, dy) = (vel[2 * f] * dt, vel[2 * f + 1] * dt);
+            let reach = (size[2 * f] + small_max) * (1.0 + MARGIN_FRAC) + small_max.max(disp[f]);
+            grid.cell_range(x.min(x + dx) - reach, y.min(y + dy) - reach, x.max(x + dx) + reach, y.max(y + dy) + reach)
+        };
         let mut swept = |f: u32, o: u32| {
             let (fi, oi) = (f as usize, o as usize);
-            let (px, py) = (pos[2 * fi] - pos[2 * oi], pos[2 * fi + 1] - pos[2 * oi + 1]);
             let rs = size[2 * fi] + size[2 * oi];
+            if disp[fi] + disp[oi] <= rs {
+                return; // cannot pass through each other this step: regular contacts suffice
+            }
+            let (px, py) = (pos[2 * fi] - pos[2 * oi], pos[2 * fi + 1] - pos[2 * oi + 1]);
             let c0 = px * px + py * py;
             if is_contact_distance(c0, rs, || cache.get(pair_key(ids[fi], ids[oi])).is_some()) {
                 return; // regular contact
@@ -651,28 +669,33 @@ impl World {
                 jt: 0.0,
             });
         };
-        // others move at most their own radius (<= small_max_r) unless fast themselves
-        let small_max = self.dyn_grid.small_max_r();
-        let reach_extra = small_max * (1.0 + MARGIN_FRAC) + small_max.max(max_disp);
         for &f in &fast {
             let fi = f as usize;
-            let (x, y) = (pos[2 * fi], pos[2 * fi + 1]);
-            let (dx, dy) = (vel[2 * fi] * dt, vel[2 * fi + 1] * dt);
-            let reach = size[2 * fi] * (1.0 + MARGIN_FRAC) + reach_extra;
-            let (x0, x1) = (x.min(x + dx) - reach, x.max(x + dx) + reach);
-            let (y0, y1) = (y.min(y + dy) - reach, y.max(y + dy) + reach);
-            self.dyn_grid.for_each_in_aabb(x0, y0, x1, y1, |o| {
-                if o == f || (is_fast[o as usize] && o < f) {
-                    return; // a pair of fast bodies is handled by the lower index
+            let range = query(fi);
+            let (fcx, fcy) = grid.cell_of(pos[2 * fi], pos[2 * fi + 1]);
+            grid.for_each_in_cells(range, |o| {
+                if o == f {
+                    return;
+                }
+                if is_fast[o as usize] {
+                    // a fast-fast pair is handled once: by the lower index if its query sees the
+                    // other, else by the higher one
+                    if o < f {
+                        let (a, b, c, d) = query(o as usize);
+                        if fcx >= a && fcx <= b && fcy >= c && fcy <= d {
+                            return;
+                        }
+                    }
                 }
                 swept(f, o);
             });
-            for &l in self.dyn_grid.large() {
+            for &l in grid.large() {
                 swept(f, l);
             }
         }
         self.scratch.fast = fast;
         self.scratch.is_fast = is_fast;
+        self.scratch.disp = disp;
     }
 
     /// Earliest hit of the segment p -> p+d, for a circle of radius r, against the static boxes
@@ -777,3 +800,4 @@ impl World {
         self.pos[2 * i + 1] = self.pos[2 * i + 1].clamp(r, self.h - r);
     }
 }
+
