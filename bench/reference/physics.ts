@@ -21,9 +21,15 @@ const NONE = 0xffffffff;
 const BOUND_BASE = 0xfffffff0;
 const EMPTY = -1;
 
+/** Target of the main iterations: close the gap, no more (restitution is a separate pass). */
 function contactTarget(vn: number, gap: number, e: number, bounce: number, dt: number): number {
   const g = gap > 0 ? gap : 0;
-  return vn < -bounce && vn * dt < -g ? -e * vn : -g / dt;
+  return -g / dt;
+}
+/** Restitution target, or NaN when the contact does not bounce this step. */
+function bounceTarget(vn: number, gap: number, e: number, bounce: number, dt: number): number {
+  const g = gap > 0 ? gap : 0;
+  return vn < -bounce && vn * dt < -g ? -e * vn : NaN;
 }
 
 export interface RefConfig {
@@ -130,6 +136,7 @@ export class RefWorld {
   private cNy = new Float32Array(0);
   private cK = new Float32Array(0);
   private cT = new Float32Array(0);
+  private cBo = new Float32Array(0);
   private cJn = new Float32Array(0);
   private cJt = new Float32Array(0);
   private nc = 0;
@@ -213,12 +220,13 @@ export class RefWorld {
     this.cNy = f(this.cNy);
     this.cK = f(this.cK);
     this.cT = f(this.cT);
+    this.cBo = f(this.cBo);
     this.cJn = f(this.cJn);
     this.cJt = f(this.cJt);
     this.cap = cap;
   }
 
-  private push(a: number, b: number, lo: number, hi: number, nx: number, ny: number, k: number, t: number): void {
+  private push(a: number, b: number, lo: number, hi: number, nx: number, ny: number, k: number, vn: number, gap: number, e: number): void {
     const c = this.nc++;
     if (c >= this.cap) this.ensureContacts(c + 1);
     this.cA[c] = a;
@@ -228,7 +236,8 @@ export class RefWorld {
     this.cNx[c] = nx;
     this.cNy[c] = ny;
     this.cK[c] = k;
-    this.cT[c] = t;
+    this.cT[c] = contactTarget(vn, gap, e, this.bounce, this.dt);
+    this.cBo[c] = bounceTarget(vn, gap, e, this.bounce, this.dt);
     this.cJn[c] = 0;
     this.cJt[c] = 0;
   }
@@ -250,7 +259,7 @@ export class RefWorld {
     const e = Math.max(this.rest[a], this.rest[b]);
     const ia = this.ids[a];
     const ib = this.ids[b];
-    this.push(a, b, Math.min(ia, ib), Math.max(ia, ib), nx, ny, 1 / (im[a] + im[b]), contactTarget(vn, d - rs, e, this.bounce, this.dt));
+    this.push(a, b, Math.min(ia, ib), Math.max(ia, ib), nx, ny, 1 / (im[a] + im[b]), vn, d - rs, e);
   }
 
   /** Within the margin, or within the keep margin if the pair was a contact last step. */
@@ -292,7 +301,7 @@ export class RefWorld {
     const e = Math.max(this.rest[f], this.rest[o]);
     const idf = this.ids[f];
     const ido = this.ids[o];
-    this.push(f, o, Math.min(idf, ido), Math.max(idf, ido), nx, ny, 1 / (im[f] + im[o]), contactTarget(vn, gap, e, this.bounce, dt));
+    this.push(f, o, Math.min(idf, ido), Math.max(idf, ido), nx, ny, 1 / (im[f] + im[o]), vn, gap, e);
   }
 
   step(): void {
@@ -385,10 +394,10 @@ export class RefWorld {
       const vx = vel[2 * a];
       const vy = vel[2 * a + 1];
       const id = ids[a];
-      if (x - r < m) this.push(a, NONE, id, BOUND_BASE, 1, 0, k, contactTarget(vx, x - r, e, bounce, dt));
-      if (x + r > w - m) this.push(a, NONE, id, BOUND_BASE + 1, -1, 0, k, contactTarget(-vx, w - r - x, e, bounce, dt));
-      if (y - r < m) this.push(a, NONE, id, BOUND_BASE + 2, 0, 1, k, contactTarget(vy, y - r, e, bounce, dt));
-      if (y + r > h - m) this.push(a, NONE, id, BOUND_BASE + 3, 0, -1, k, contactTarget(-vy, h - r - y, e, bounce, dt));
+      if (x - r < m) this.push(a, NONE, id, BOUND_BASE, 1, 0, k, vx, x - r, e);
+      if (x + r > w - m) this.push(a, NONE, id, BOUND_BASE + 1, -1, 0, k, -vx, w - r - x, e);
+      if (y - r < m) this.push(a, NONE, id, BOUND_BASE + 2, 0, 1, k, vy, y - r, e);
+      if (y + r > h - m) this.push(a, NONE, id, BOUND_BASE + 3, 0, -1, k, -vy, h - r - y, e);
     }
     // fast bodies (dynamic-dynamic CCD): swept test against the bodies near their path
     if (this.disp.length < n) this.disp = new Float32Array(n * 2);
@@ -502,6 +511,33 @@ export class RefWorld {
           vel[2 * b] -= px * im[b];
           vel[2 * b + 1] -= py * im[b];
         }
+      }
+    }
+    // restitution pass (after the main iterations, once)
+    const cBo = this.cBo;
+    for (let c = 0; c < nc; c++) {
+      const tb = cBo[c];
+      if (tb !== tb || cJn[c] <= 0) continue;
+      const a = cA[c];
+      const b = cB[c];
+      const nx = cNx[c];
+      const ny = cNy[c];
+      let rvx = vel[2 * a];
+      let rvy = vel[2 * a + 1];
+      if (b !== NONE) {
+        rvx -= vel[2 * b];
+        rvy -= vel[2 * b + 1];
+      }
+      const vn = rvx * nx + rvy * ny;
+      const jn0 = cJn[c];
+      const jn = Math.max(jn0 + (tb - vn) * cK[c], 0);
+      const djn = jn - jn0;
+      cJn[c] = jn;
+      vel[2 * a] += djn * nx * im[a];
+      vel[2 * a + 1] += djn * ny * im[a];
+      if (b !== NONE) {
+        vel[2 * b] -= djn * nx * im[b];
+        vel[2 * b + 1] -= djn * ny * im[b];
       }
     }
     // 4. integrate (no static boxes in this reference) + bounds

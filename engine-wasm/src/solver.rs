@@ -20,14 +20,22 @@ const MARGIN_FRAC: f32 = 0.05;
 /// begin/end flicker for bodies hovering around the margin)
 const KEEP_FRAC: f32 = 0.1;
 
-/// Target normal relative velocity of a contact with gap `gap` (< 0: overlap) and approach `vn`.
+/// Target normal relative velocity of the main iterations: a gap may close, no more
+/// (restitution is applied afterwards in one separate pass, which keeps clusters from gaining
+/// energy).
 #[inline]
-fn contact_target(vn: f32, gap: f32, e: f32, bounce_threshold: f32, dt: f32) -> f32 {
-    let gap = gap.max(0.0);
-    if vn < -bounce_threshold && vn * dt < -gap {
-        -e * vn // will touch during this step: bounce now
+fn contact_target(gap: f32, dt: f32) -> f32 {
+    -gap.max(0.0) / dt
+}
+
+/// Restitution target of a contact, or NaN if it does not bounce this step (it must approach
+/// faster than the threshold and close its gap during the step).
+#[inline]
+fn bounce_target(vn: f32, gap: f32, e: f32, bounce_threshold: f32, dt: f32) -> f32 {
+    if vn < -bounce_threshold && vn * dt < -gap.max(0.0) {
+        -e * vn
     } else {
-        -gap / dt // may close the gap, not more
+        f32::NAN
     }
 }
 
@@ -42,6 +50,7 @@ pub struct Contact {
     ny: f32,
     k_inv: f32,
     target: f32,
+    bounce: f32,
     jn: f32,
     jt: f32,
 }
@@ -224,9 +233,9 @@ impl World {
                 let (nx, ny) = if d > 0.0 { (dx / d, dy / d) } else { (1.0, 0.0) };
                 let vn = (vel[2 * ai] - vel[2 * bi]) * nx + (vel[2 * ai + 1] - vel[2 * bi + 1]) * ny;
                 let e = rest[ai].max(rest[bi]);
-                let target = contact_target(vn, d - rs, e, bounce_threshold, dt);
+                let (target, bounce) = (contact_target(d - rs, dt), bounce_target(vn, d - rs, e, bounce_threshold, dt));
                 let key = pair_key(ids[ai], ids[bi]);
-                contacts.push(Contact { key, a, b, kind: 0, nx, ny, k_inv: 1.0 / (im[ai] + im[bi]), target, jn: 0.0, jt: 0.0 });
+                contacts.push(Contact { key, a, b, kind: 0, nx, ny, k_inv: 1.0 / (im[ai] + im[bi]), target, bounce, jn: 0.0, jt: 0.0 });
             });
         }
         self.detect_fast_pairs(&dyns, &mut contacts, bounce_threshold);
@@ -240,8 +249,8 @@ impl World {
             let id_a = self.ids[ai];
             let mut push = |nx: f32, ny: f32, gap: f32, b: u32, kind: u8, key: u64| {
                 let vn = vx * nx + vy * ny;
-                let target = contact_target(vn, gap, e, bounce_threshold, dt);
-                contacts.push(Contact { key, a, b, kind, nx, ny, k_inv, target, jn: 0.0, jt: 0.0 });
+                let (target, bounce) = (contact_target(gap, dt), bounce_target(vn, gap, e, bounce_threshold, dt));
+                contacts.push(Contact { key, a, b, kind, nx, ny, k_inv, target, bounce, jn: 0.0, jt: 0.0 });
             };
             let bkey = |side: u32| ((id_a as u64) << 32) | (BOUND_KEY_BASE + side) as u64;
             if x - r < margin {
@@ -346,6 +355,38 @@ impl World {
                         vel[2 * ai] += (djn * c.nx + djt * tx) * ia;
                         vel[2 * ai + 1] += (djn * c.ny + djt * ty) * ia;
                     }
+                }
+            }
+        }
+
+        // restitution: one pass over the contacts that bounce (approached fast and were pushed)
+        {
+            let vel = &mut self.vel;
+            let im = &self.inv_mass;
+            for c in contacts.iter_mut() {
+                let tb = c.bounce;
+                if tb.is_nan() || c.jn <= 0.0 {
+                    continue;
+                }
+                let ai = c.a as usize;
+                let (mut rvx, mut rvy) = (vel[2 * ai], vel[2 * ai + 1]);
+                if c.kind == 0 {
+                    let bi = c.b as usize;
+                    rvx -= vel[2 * bi];
+                    rvy -= vel[2 * bi + 1];
+                }
+                let vn = rvx * c.nx + rvy * c.ny;
+                let new_jn = (c.jn + (tb - vn) * c.k_inv).max(0.0);
+                let djn = new_jn - c.jn;
+                c.jn = new_jn;
+                let ia = im[ai];
+                vel[2 * ai] += djn * c.nx * ia;
+                vel[2 * ai + 1] += djn * c.ny * ia;
+                if c.kind == 0 {
+                    let bi = c.b as usize;
+                    let ib = im[bi];
+                    vel[2 * bi] -= djn * c.nx * ib;
+                    vel[2 * bi + 1] -= djn * c.ny * ib;
                 }
             }
         }
@@ -655,7 +696,7 @@ impl World {
             let vn = dvx * nx + dvy * ny;
             let gap = (px * nx + py * ny - rs).max(0.0);
             let e = rest[fi].max(rest[oi]);
-            let target = contact_target(vn, gap, e, bounce_threshold, dt);
+            let (target, bounce) = (contact_target(gap, dt), bounce_target(vn, gap, e, bounce_threshold, dt));
             contacts.push(Contact {
                 key: pair_key(ids[fi], ids[oi]),
                 a: f,
@@ -665,6 +706,7 @@ impl World {
                 ny,
                 k_inv: 1.0 / (im[fi] + im[oi]),
                 target,
+                bounce,
                 jn: 0.0,
                 jt: 0.0,
             });

@@ -268,3 +268,30 @@ fn removing_bodies_ends_their_pairs_silently() {
     assert!(w.events().is_empty(), "the survivors keep resting: {:?}", events(&w));
     assert_ne!(snap_before, w.snapshot());
 }
+
+/// A dense elastic gas (restitution 1, no friction) must never gain kinetic energy: sequential
+/// impulses with restitution targets in every iteration used to heat crowds up.
+#[test]
+fn dense_elastic_gas_does_not_gain_energy() {
+    use engine_wasm::rng::Pcg32;
+    let n = 400;
+    let side = ((n as f64) * std::f64::consts::PI * 9.6 / 0.25).sqrt();
+    let mut w = World::new(Config { width: side, height: side, restitution: 1.0, friction: 0.0, ..Config::default() }).unwrap();
+    let mut rng = Pcg32::new(11);
+    for _ in 0..n {
+        let a = rng.next_f64() * std::f64::consts::TAU;
+        let r = 2.0 + rng.next_f64() * 2.0;
+        w.add_circle(&circle(4.0 + rng.next_f64() * (side - 8.0), 4.0 + rng.next_f64() * (side - 8.0), r, a.cos() * 100.0, a.sin() * 100.0)).unwrap();
+    }
+    let ke = |w: &World| {
+        let (v, s) = (w.velocities(), w.sizes());
+        (0..n).map(|i| (s[2 * i] as f64).powi(2) * ((v[2 * i] as f64).powi(2) + (v[2 * i + 1] as f64).powi(2))).sum::<f64>()
+    };
+    let e0 = ke(&w);
+    let mut peak: f64 = 0.0;
+    for _ in 0..600 {
+        w.step();
+        peak = peak.max(ke(&w));
+    }
+    assert!(peak <= e0 * 1.05, "kinetic energy grew: {e0} -> peak {peak}");
+}
