@@ -22,7 +22,8 @@ export default defineConfig({
   webServer: {
     command: 'node --import tsx host-server/main.ts',
     url: `http://127.0.0.1:${E2E_PORT}/healthz`,
-    env: { PORT: String(E2E_PORT), LOG_LEVEL: 'warn', HOST: '127.0.0.1' },
+    // MAX_PLAYERS=4: game.spec's room (host + 3) is then full, and a fifth player is refused.
+    env: { PORT: String(E2E_PORT), LOG_LEVEL: 'warn', HOST: '127.0.0.1', MAX_PLAYERS: '4' },
     reuseExistingServer: false,
     timeout: 30_000,
     stdout: 'ignore',

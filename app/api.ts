@@ -6,6 +6,8 @@ export interface RoomCreated {
   hostPeerId: string;
   hosting: 'browser' | 'server';
   iceServers: RTCIceServer[];
+  /** Max players (server config); the browser host enforces it too. */
+  capacity?: number;
 }
 
 export interface RoomInfo {

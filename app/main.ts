@@ -53,9 +53,10 @@ interface GameState {
       connectionMode: s.connectionMode,
       lastError: s.lastError,
       fps: view?.renderer?.fps ?? 0,
-      renderer: view?.renderer?.app.renderer.name ?? '',
+      renderer: view?.renderer?.kind ?? '',
       arena: { ...s.arena },
-      joinMs: view?.firstFrameWithPlayerAt != null ? view.firstFrameWithPlayerAt - s.joinStarted : null,
+      // performance.now() counts from navigation start: page open -> first frame with own player.
+      joinMs: view?.firstFrameWithPlayerAt ?? null,
       webrtcNote: s.webrtcNote,
     };
   },
@@ -102,12 +103,18 @@ async function startSession(code: string, name: string, role: Role, share: boole
     },
     message: (t) => v?.message(t),
     modResult: (r) => v?.modResult(r),
+    commandError: (code, message) => v?.commandError(code, message),
   });
   session = s;
   v = new GameView(root, s, FPS, share, RENDERER);
   view = v;
+  v.onLeave = () => goLobby();
   await v.init();
   await s.start();
+  // Dev hot reload results (see the import.meta.hot handler below).
+  s.host?.onScriptResult((r) =>
+    v.message(r.ok ? `Reloaded ${r.name}` : `${r.name}${r.error?.line !== undefined ? `:${r.error.line}` : ''}: ${r.error?.message ?? 'failed'} (previous rules keep running)`),
+  );
 }
 
 function goLobby(): void {
@@ -132,9 +139,6 @@ route();
 // Dev: editing lua_scripts/*.lua hot-reloads the rules of a running room (see vite.config.ts).
 if (import.meta.hot) {
   import.meta.hot.on('lua:update', (d: { name: string; code: string }) => {
-    if (session?.host) {
-      session.host.loadScript(d.name, d.code);
-      view?.message(`Reloaded ${d.name}`);
-    }
+    session?.host?.loadScript(d.name, d.code);
   });
 }

@@ -16,6 +16,11 @@ import type { ConnectionMode } from './ui/hud';
 export const WEBRTC_TIMEOUT_MS = 4000;
 const MAX_RETRIES = 8;
 const SILENCE_MS = 5000;
+const ROOM_CLOSED_TEXT: Record<string, string> = {
+  expired: 'The room expired after being empty for a while.',
+  server_shutdown: 'The server is restarting; the room was closed. Create a new room in a moment.',
+  taken_over: 'The room moved to the server.',
+};
 
 export interface SessionPlayer {
   id: string;
@@ -32,6 +37,8 @@ export interface SessionListener {
   problem(p: { code: string; text: string; final: boolean } | null): void;
   message(text: string): void;
   modResult(r: { name: string; ok: boolean; error?: { script: string; line?: number; message: string } }): void;
+  /** An error the host/server answered to something this player did (not fatal). */
+  commandError(code: string, message: string): void;
 }
 
 export type Role = { kind: 'host'; room: RoomCreated } | { kind: 'server-host'; room: RoomCreated } | { kind: 'player' };
@@ -178,6 +185,7 @@ export class Session {
   private attach(conn: Connection, mode: ConnectionMode): void {
     this.conn = conn;
     this.connectionMode = mode;
+    if (mode === 'relay' && this.webrtcNote) this.ui.message(this.webrtcNote);
     const token = storage()?.getItem(tokenKey(this.code)) ?? undefined;
     const events: ClientEvents = {
       welcome: (w) => {
@@ -213,15 +221,14 @@ export class Session {
         this.lastError = { code, message };
         if (code === 'room_full') this.fail('room_full', `Room ${this.code} is full. Try again later or create your own room.`, true);
         else if (code === 'script_error') this.ui.message(`Script error: ${message}`);
-        else console.warn('[server error]', code, message);
+        else this.ui.commandError(code, message);
       },
       kicked: (reason) => this.fail('kicked', `You were removed from the room by the host${reason ? ` (${reason})` : ''}.`, true),
-      hostLeft: () => {
-        this.fail('host_left', 'The host left the room. The game has ended.', false);
-        // A server takeover turns the room into a server-hosted one: look again shortly.
-        this.scheduleRetry(3000);
+      hostLeft: () => this.onHostLeft(),
+      roomClosed: (reason) => {
+        if (reason === 'host_left') this.onHostLeft();
+        else this.fail('room_closed', ROOM_CLOSED_TEXT[reason] ?? `The room was closed (${reason}).`, true);
       },
-      roomClosed: (reason) => this.fail('room_closed', `The room was closed (${reason}).`, true),
       close: (reason) => {
         if (this.conn !== conn) return;
         this.conn = null;
@@ -232,6 +239,13 @@ export class Session {
     };
     this.client = new ClientHandle(conn, { name: this.name, token, hostToken: this.hostToken }, events);
     this.ui.changed();
+  }
+
+  private onHostLeft(): void {
+    if (this.lastError?.code === 'host_left') return;
+    this.fail('host_left', 'The host left the room. The game has ended.', false);
+    // A server takeover turns the room into a server-hosted one: look again shortly.
+    this.scheduleRetry(3000);
   }
 
   private retry(code: string, text: string): void {

@@ -12,6 +12,8 @@ export class GameView {
   readonly el = h('div', { class: 'game', testid: 'game' });
   private stage = h('div', { class: 'stage' });
   private messages = h('div', { class: 'messages', testid: 'messages' });
+  /** Right-hand column: share card, host panel (scrolls when the screen is short). */
+  private side = h('div', { class: 'side' });
   readonly banner: Banner;
   private hud: Hud;
   private panel: HostPanel | null = null;
@@ -22,6 +24,8 @@ export class GameView {
   private lastSampleAt = performance.now();
   private timers: ReturnType<typeof setInterval>[] = [];
   firstFrameWithPlayerAt: number | null = null;
+  /** Set by main: back to the lobby. */
+  onLeave: (() => void) | null = null;
   /** A problem that no reconnect can fix (shown instead of transient ones). */
   fatal = '';
 
@@ -32,11 +36,14 @@ export class GameView {
     showShare: boolean,
     private readonly rendererChoice: RendererChoice = 'auto',
   ) {
-    this.el.append(this.stage, this.messages);
+    this.el.append(this.stage, this.messages, this.side);
     root.replaceChildren(this.el);
     this.hud = new Hud(this.el);
+    const leave = h('button', { type: 'button', class: 'secondary leave', testid: 'leave-room' }, session.role.kind === 'host' ? 'End room' : 'Leave');
+    leave.addEventListener('click', () => this.onLeave?.());
+    this.hud.el.appendChild(leave);
     this.banner = new Banner(this.el);
-    if (showShare) new ShareCard(this.el, session.code);
+    if (showShare) new ShareCard(this.side, session.code);
     this.input = new InputController(this.el);
     this.input.onChange(() => {
       const d = this.input.direction();
@@ -74,7 +81,7 @@ export class GameView {
     const s = this.session;
     this.names = new Map(s.players.map((p) => [p.id, p.name]));
     if (s.isHost && !this.panel) {
-      this.panel = new HostPanel(this.el, {
+      this.panel = new HostPanel(this.side, {
         setMode: (m) => s.setMode(m),
         loadMod: (n, c) => s.loadMod(n, c),
         kick: (id) => s.kick(id),
@@ -94,7 +101,7 @@ export class GameView {
       ownId: s.playerId ?? undefined,
       players: s.players,
       fps: this.renderer?.fps ?? 0,
-      renderer: this.renderer?.app.renderer.name,
+      renderer: this.renderer?.kind,
       ping: s.ping,
       tick: s.tick,
     });
@@ -107,8 +114,9 @@ export class GameView {
     const dt = Math.max(0.001, (now - this.lastSampleAt) / 1000);
     const cur = s.bytes;
     const t = s.telemetry();
-    // Own connection, plus (on the host) the host link's traffic in the worker's 500 ms window.
-    const kbps = Math.max(0, cur - this.lastBytes) / 1024 / dt + (t ? t.hostLinkBytes / 1024 / 0.5 : 0);
+    // A player: its own connection. The host: what its simulation sends to everyone (snapshots)
+    // plus the server host link, over the worker's last telemetry window.
+    const kbps = t ? (t.snapshotBytes + t.hostLinkBytes) / 1024 / (t.windowMs / 1000) : Math.max(0, cur - this.lastBytes) / 1024 / dt;
     this.lastBytes = cur;
     this.lastSampleAt = now;
     this.hud.sample({ tickMs: t ? t.tickMs : null, luaMs: t ? t.luaMs : null, kbps });
@@ -119,6 +127,11 @@ export class GameView {
     this.messages.appendChild(line);
     while (this.messages.childElementCount > 4) this.messages.firstElementChild?.remove();
     setTimeout(() => line.remove(), 6000);
+  }
+
+  commandError(code: string, message: string): void {
+    if (this.panel) this.panel.showCommandError(`${message} (${code})`);
+    this.message(`Refused: ${message}`);
   }
 
   modResult(r: Parameters<HostPanel['showResult']>[0]): void {

@@ -7,5 +7,7 @@ cd "$ROOT"
 bash scripts/build-engine.sh --if-missing
 PORT="${PORT:-4000}" node --import tsx host-server/main.ts &
 SERVER=$!
-trap 'kill "$SERVER" 2>/dev/null || true' EXIT INT TERM
-npx vite
+node node_modules/vite/bin/vite.js "$@" &
+VITE=$!
+trap 'kill "$SERVER" "$VITE" 2>/dev/null || true' EXIT INT TERM
+wait "$VITE"

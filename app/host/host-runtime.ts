@@ -58,7 +58,7 @@ export class HostRuntime {
       });
     });
     const hostLinkUrl = wsUrl(`/ws?room=${encodeURIComponent(room.code)}&role=host&token=${encodeURIComponent(room.hostToken)}`);
-    rt.post({ type: 'init', code: room.code, hostToken: room.hostToken, mode, hostLinkUrl });
+    rt.post({ type: 'init', code: room.code, hostToken: room.hostToken, mode, hostLinkUrl, capacity: room.capacity });
     await ready;
     rt.listen().catch(() => undefined);
     return rt;

@@ -3,7 +3,7 @@ import type { TransportKind } from '../../core/net/transport';
 import type { ScriptError } from '../../core/sim/types';
 
 export type ToWorker =
-  | { type: 'init'; code: string; hostToken: string; mode?: string; hostLinkUrl: string | null; snapshotHz?: number }
+  | { type: 'init'; code: string; hostToken: string; mode?: string; hostLinkUrl: string | null; snapshotHz?: number; capacity?: number }
   | { type: 'connect'; id: string; kind: TransportKind; port: MessagePort }
   | { type: 'script'; name: string; code: string }
   | { type: 'stop'; reason: string };
@@ -16,6 +16,8 @@ export interface WorkerTelemetry {
   entities: number;
   players: number;
   hostLinkBytes: number; // bytes sent+received on the host link in this window
+  snapshotBytes: number; // snapshot bytes sent to all players in this window
+  windowMs: number;
 }
 
 export type FromWorker =

@@ -11,7 +11,7 @@ import { createSimulation } from '../../core/sim/simulation';
 import { RoomHost } from '../../core/host/room-host';
 import { RelayHub, encodeHostLink, encodeStateFrame } from '../../core/protocol';
 import type { Frame } from '../../core/net/transport';
-import type { TickTelemetry } from '../../core/sim/types';
+import type { HostTickTelemetry } from '../../core/host/types';
 import { PortConnection } from '../net/port-connection';
 import type { FromWorker, ToWorker } from './messages';
 
@@ -34,9 +34,11 @@ function post(m: FromWorker): void {
 }
 
 // ---------------------------------------------------------------- telemetry window
-const win = { ticks: 0, tickMs: 0, physicsMs: 0, luaMs: 0, entities: 0, players: 0, link: 0 };
-function onTelemetry(t: TickTelemetry): void {
+const win = { ticks: 0, tickMs: 0, physicsMs: 0, luaMs: 0, entities: 0, players: 0, link: 0, snap: 0 };
+function onTelemetry(t: HostTickTelemetry): void {
   win.ticks++;
+  win.tickMs += t.tickMs;
+  win.snap += t.snapshotBytes;
   win.physicsMs += t.physicsMs;
   win.luaMs += t.luaTotalMs;
   win.entities = t.entities;
@@ -116,27 +118,30 @@ let stopped = false;
 
 async function init(m: Extract<ToWorker, { type: 'init' }>): Promise<void> {
   const sim = await createSimulation({ wasm: new URL(wasmUrl, self.location.href), scripts: LUA_SCRIPTS, mode: m.mode });
-  const room = new RoomHost({ sim, code: m.code, hostToken: m.hostToken, snapshotHz: m.snapshotHz });
+  const capacity = m.capacity && m.capacity > 0 ? Math.floor(m.capacity) : 16;
+  const room = new RoomHost({ sim, code: m.code, hostToken: m.hostToken, snapshotHz: m.snapshotHz, limits: { maxPlayers: capacity } });
   host = room;
   room.on('telemetry', onTelemetry);
   room.on('error', (e) => console.warn('[room]', e.message));
   room.start();
-  if (m.hostLinkUrl) openHostLink(m.hostLinkUrl, room, 16);
+  if (m.hostLinkUrl) openHostLink(m.hostLinkUrl, room, capacity);
   setInterval(() => {
     const n = Math.max(1, win.ticks);
     post({
       type: 'telemetry',
       t: {
         ticks: win.ticks,
-        tickMs: (win.physicsMs + win.luaMs) / n,
+        tickMs: win.tickMs / n,
         physicsMs: win.physicsMs / n,
         luaMs: win.luaMs / n,
         entities: win.entities,
         players: win.players,
         hostLinkBytes: win.link,
+        snapshotBytes: win.snap,
+        windowMs: TELEMETRY_MS,
       },
     });
-    win.ticks = win.physicsMs = win.luaMs = win.link = 0;
+    win.ticks = win.tickMs = win.physicsMs = win.luaMs = win.link = win.snap = 0;
   }, TELEMETRY_MS);
   ready = true;
   post({ type: 'ready', mode: sim.mode, modes: sim.modes });

@@ -5,7 +5,7 @@
  */
 // The page's CSP has no 'unsafe-eval': Pixi's eval-free shader/uniform code paths.
 import 'pixi.js/unsafe-eval';
-import { Application, Container, Graphics, Text } from 'pixi.js';
+import { CanvasRenderer, Container, Graphics, isWebGLSupported, Text, Ticker, WebGLRenderer } from 'pixi.js';
 import type { EntityView } from '../../core/sim/types';
 import { playerColor } from './colors';
 
@@ -63,32 +63,70 @@ export class Renderer {
   private fpsT0 = performance.now();
   fps = 0;
 
-  private constructor(readonly app: Application) {
+  private readonly stage = new Container();
+  private readonly resizeObserver: ResizeObserver;
+
+  private constructor(
+    readonly pixi: WebGLRenderer | CanvasRenderer,
+    readonly ticker: Ticker,
+    parent: HTMLElement,
+  ) {
     this.world.addChild(this.floor, this.layers.zone, this.layers.static, this.layers.items, this.layers.actors, this.layers.labels);
-    app.stage.addChild(this.world);
+    this.stage.addChild(this.world);
+    this.resizeObserver = new ResizeObserver(() => pixi.resize(Math.max(1, parent.clientWidth), Math.max(1, parent.clientHeight)));
+    this.resizeObserver.observe(parent);
   }
 
+  /** 'webgl' or 'canvas'. */
+  get kind(): string {
+    return this.pixi.name;
+  }
+
+  /**
+   * The renderer is built directly (not via Application/autoDetectRenderer) with
+   * manageImports off: no WebGPU chunk, no interaction/accessibility/DOM extensions, which this
+   * game does not use (input is keyboard/touch on DOM elements).
+   */
   static async create(parent: HTMLElement, maxFps: number, choice: RendererChoice = 'auto'): Promise<Renderer> {
-    const app = new Application();
-    const preference = choice === 'auto' ? (softwareWebGL() ? 'canvas' : 'webgl') : choice;
-    await app.init({
-      resizeTo: parent,
+    const wantGl = choice === 'webgl' || (choice === 'auto' && !softwareWebGL());
+    const opts = {
+      width: Math.max(1, parent.clientWidth),
+      height: Math.max(1, parent.clientHeight),
       background: BACKGROUND,
       antialias: false,
-      preference,
       autoDensity: true,
       resolution: Math.min(window.devicePixelRatio || 1, 2),
-    });
-    app.ticker.maxFPS = maxFps;
-    app.canvas.dataset.testid = 'game-canvas';
-    app.canvas.dataset.renderer = app.renderer.name;
-    parent.appendChild(app.canvas);
-    return new Renderer(app);
+      manageImports: false,
+    };
+    let pixi: WebGLRenderer | CanvasRenderer | null = null;
+    if (wantGl && isWebGLSupported()) {
+      try {
+        const gl = new WebGLRenderer();
+        await gl.init(opts);
+        pixi = gl;
+      } catch (e) {
+        console.warn('WebGL renderer failed, using Canvas 2D', e);
+      }
+    }
+    if (!pixi) {
+      const cv = new CanvasRenderer();
+      await cv.init(opts);
+      pixi = cv;
+    }
+    const canvas = pixi.canvas as HTMLCanvasElement;
+    canvas.dataset.testid = 'game-canvas';
+    canvas.dataset.renderer = pixi.name;
+    parent.appendChild(canvas);
+    const ticker = new Ticker();
+    ticker.maxFPS = maxFps;
+    const r = new Renderer(pixi, ticker, parent);
+    ticker.start();
+    return r;
   }
 
-  /** Called once per frame by the Pixi ticker. */
+  /** Called once per frame (capped at maxFps), then the stage is rendered. */
   onFrame(cb: () => void): void {
-    this.app.ticker.add(() => {
+    this.ticker.add(() => {
       this.frames++;
       const now = performance.now();
       if (now - this.fpsT0 >= 1000) {
@@ -97,6 +135,7 @@ export class Renderer {
         this.fpsT0 = now;
       }
       cb();
+      this.pixi.render(this.stage);
     });
   }
 
@@ -138,8 +177,8 @@ export class Renderer {
   }
 
   private updateCamera(own: EntityView | undefined): void {
-    const sw = this.app.screen.width;
-    const sh = this.app.screen.height;
+    const sw = this.pixi.screen.width;
+    const sh = this.pixi.screen.height;
     const { width: aw, height: ah } = this.arena;
     // Zoom out on small screens so at least ~700 world units are visible.
     const scale = Math.min(1, Math.min(sw, sh) / 700);
@@ -218,6 +257,9 @@ export class Renderer {
   }
 
   destroyAll(): void {
-    this.app.destroy(true, { children: true });
+    this.resizeObserver.disconnect();
+    this.ticker.destroy();
+    this.stage.destroy({ children: true });
+    this.pixi.destroy(true);
   }
 }

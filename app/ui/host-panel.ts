@@ -21,7 +21,7 @@ export class HostPanel {
   readonly el: HTMLElement;
   private select = h('select', { testid: 'mode-select', 'aria-label': 'game mode' });
   private modName = h('input', { testid: 'mod-name', value: 'my_mod.lua', 'aria-label': 'mod name', spellcheck: 'false' });
-  private editor = h('textarea', { testid: 'mod-editor', rows: '10', spellcheck: 'false', 'aria-label': 'Lua mod source' });
+  private editor = h('textarea', { testid: 'mod-editor', rows: '7', spellcheck: 'false', 'aria-label': 'Lua mod source' });
   private result = h('div', { class: 'mod-result', testid: 'mod-error', role: 'status' });
   private kicks = h('ul', { class: 'kick-list', testid: 'kick-list' });
   private modes: readonly string[] = [];
@@ -32,6 +32,14 @@ export class HostPanel {
     const load = h('button', { testid: 'load-mod', type: 'button' }, 'Load mod');
     load.addEventListener('click', () => {
       const name = this.modName.value.trim() || 'mod.lua';
+      if (!/^[A-Za-z0-9_.-]{1,64}$/.test(name)) {
+        this.showResult({ name, ok: false, error: { script: name, message: 'a mod name is 1-64 letters, digits, _ . - (e.g. my_mod.lua)' } });
+        return;
+      }
+      if (new Blob([this.editor.value]).size > 256 * 1024) {
+        this.showResult({ name, ok: false, error: { script: name, message: 'the mod is larger than 256 KiB' } });
+        return;
+      }
       this.result.textContent = 'loading…';
       this.result.className = 'mod-result pending';
       actions.loadMod(name, this.editor.value);
@@ -70,6 +78,12 @@ export class HostPanel {
       this.select.replaceChildren(...modes.map((m) => h('option', { value: m }, m)));
     }
     if (document.activeElement !== this.select) this.select.value = current;
+  }
+
+  /** A host command was refused (e.g. not_host, bad request): show it where the host looks. */
+  showCommandError(message: string): void {
+    this.result.className = 'mod-result error';
+    this.result.textContent = message;
   }
 
   showResult(r: ModResult): void {

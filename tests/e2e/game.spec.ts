@@ -27,6 +27,7 @@ let bob: Player; // joins by link (WebRTC)
 let carol: Player; // WebRTC blocked -> relay
 let code = '';
 let joinLinkMs = 0;
+const moveMs: Record<string, number[]> = {};
 const everyone = () => [host, alice, bob, carol];
 
 test.beforeAll(async () => {
@@ -65,7 +66,9 @@ test('three players join (code, link, relay); all four browsers show four player
   expect((await state(alice)).connectionMode).toBe('webrtc');
   expect((await state(bob)).connectionMode).toBe('webrtc');
   // Carol's WebRTC cannot connect: she plays through the relay, and her HUD says so.
-  expect((await state(carol)).connectionMode).toBe('relay');
+  const c = await state(carol);
+  expect(c.connectionMode).toBe('relay');
+  expect(c.webrtcNote).toMatch(/WebRTC unavailable/);
   await expect(carol.page.getByTestId('connection-mode')).toHaveText('relay');
   await expect(alice.page.getByTestId('connection-mode')).toHaveText('WebRTC');
   const names = (await state(host)).players.map((p) => p.name).sort();
@@ -94,13 +97,25 @@ function watchMove(p: Player, id: string, x0: number, y0: number): Promise<numbe
   );
 }
 
+test('a fifth player is told the room is full (capacity 4 in this suite)', async () => {
+  const eve = await launchPlayer('Eve');
+  try {
+    await eve.page.goto(`/r/${code}?fps=20&name=Eve`);
+    await expect(eve.page.getByTestId('error-message')).toContainText(/full/i, { timeout: 15_000 });
+    expect((await state(eve)).lastError?.code).toBe('room_full');
+  } finally {
+    await eve.browser.close();
+  }
+  expect((await state(host)).players).toHaveLength(4);
+});
+
 test('a move is seen by every browser within 500 ms', async () => {
   for (const mover of [alice, carol]) {
     const ms0 = await state(mover);
     const id = ms0.playerId!;
     const me = ms0.players.find((q) => q.id === id)!;
-    // Head for the open middle of the arena.
-    const key = Math.abs(me.x - ms0.arena.width / 2) > Math.abs(me.y - ms0.arena.height / 2) ? (me.x < ms0.arena.width / 2 ? 'ArrowRight' : 'ArrowLeft') : me.y < ms0.arena.height / 2 ? 'ArrowDown' : 'ArrowUp';
+    // Head diagonally for the open middle of the arena (a wall can block one axis, not both).
+    const keys = [me.x < ms0.arena.width / 2 ? 'ArrowRight' : 'ArrowLeft', me.y < ms0.arena.height / 2 ? 'ArrowDown' : 'ArrowUp'];
     const before = await Promise.all(everyone().map(async (p) => (await state(p)).players.find((q) => q.id === id)!));
     const watchers = everyone().map((p, i) => watchMove(p, id, before[i].x, before[i].y));
     // Key press time, taken in the mover's page (all browsers share this machine's clock).
@@ -108,10 +123,15 @@ test('a move is seen by every browser within 500 ms', async () => {
       const w = window as unknown as { __pressed: Promise<number> };
       w.__pressed = new Promise<number>((r) => window.addEventListener('keydown', () => r(Date.now()), { once: true, capture: true }));
     });
-    await mover.page.keyboard.down(key);
+    for (const k of keys) await mover.page.keyboard.down(k);
     const t0 = await mover.page.evaluate(() => (window as unknown as { __pressed: Promise<number> }).__pressed);
-    const seen = (await Promise.all(watchers).finally(() => mover.page.keyboard.up(key))).map((t) => t - t0);
+    const seen = (
+      await Promise.all(watchers).finally(async () => {
+        for (const k of keys) await mover.page.keyboard.up(k);
+      })
+    ).map((t) => t - t0);
     console.log(`[e2e] ${mover.name}'s move (${mover === carol ? 'relay' : 'WebRTC'}) seen by host, Alice, Bob, Carol after: ${seen.join(', ')} ms`);
+    moveMs[mover === carol ? 'relay' : 'webrtc'] = seen;
     for (const ms of seen) expect(ms).toBeLessThan(500);
   }
 });
@@ -187,21 +207,31 @@ test('join time and bundle size are measured and written to docs/BENCHMARKS.md',
   console.log(`[e2e] join link -> game visible: ${joinLinkMs} ms (test clock, navigation to first frame with own player); after reload ${inPage?.toFixed(0)} ms (in-page)`);
   console.log(`[e2e] bundle loaded by a host: JS ${kib(loaded.jsGzip)} + WASM ${kib(loaded.wasmGzip)} = ${kib(loaded.totalGzip)} gzip (${loaded.files} files); everything in dist/: ${kib(b.all.totalGzip)}`);
   console.log(`[e2e] per file (gzip): ${Object.entries(b.perFile).map(([f, n]) => `${f} ${kib(n)}`).join(', ')}`);
+  const player = measureBundle(alice.requests).loaded!;
+  const fmtMoves = (a: number[] | undefined) => (a ? `${Math.max(...a)} ms (host, Alice, Bob, Carol: ${a.join(', ')})` : 'n/a');
   writeClientBenchmarks({
     'join link → game visible (navigation to first frame showing the own player, WebRTC, localhost)': `${joinLinkMs} ms | < 2000 ms`,
     'page reload → game visible again (same slot, in-page clock)': `${inPage === null ? 'n/a' : Math.round(inPage) + ' ms'} | < 2000 ms`,
-    'bundle a host loads: JS + WASM (gzip -9, no fonts)': `${kib(loaded.totalGzip)} (JS ${kib(loaded.jsGzip)}, WASM ${kib(loaded.wasmGzip)}, ${loaded.files} files) | ≤ 400 KiB`,
-    'everything in dist/assets incl. never-loaded lazy chunks (gzip)': `${kib(b.all.totalGzip)} (${b.all.files} files) | –`,
+    'bundle: all JS + WASM in dist/assets (gzip -9, no fonts)': `${kib(b.all.totalGzip)} (JS ${kib(b.all.jsGzip)}, WASM ${kib(b.all.wasmGzip)}, ${b.all.files} files) | ≤ 400 KiB`,
+    'of which a host loads (page + simulation worker + WASM)': `${kib(loaded.totalGzip)} (${loaded.files} files) | ≤ 400 KiB`,
+    'of which a joining player loads (no worker, no WASM)': `${kib(player.totalGzip)} (${player.files} files) | –`,
+    'key press → move seen in all 4 browsers, mover on WebRTC (worst of 4)': `${fmtMoves(moveMs.webrtc)} | < 500 ms`,
+    'key press → move seen in all 4 browsers, mover on the relay (worst of 4)': `${fmtMoves(moveMs.relay)} | < 500 ms`,
   });
+  expect(b.all.totalGzip).toBeLessThanOrEqual(400 * 1024);
   expect(joinLinkMs).toBeLessThan(2000);
   expect(loaded.wasmGzip).toBeGreaterThan(0);
   expect(loaded.totalGzip).toBeLessThanOrEqual(400 * 1024);
 });
 
 test('the host leaving shows a clear message to the others', async () => {
+  // The host closes the tab (pagehide tells WebRTC peers at once), then the browser is gone.
+  const t0 = Date.now();
+  await host.page.close({ runBeforeUnload: true });
   await host.browser.close();
   for (const p of [alice, bob, carol]) {
     await expect(p.page.getByTestId('error-message')).toContainText(/host left/i, { timeout: 15_000 });
+    console.log(`[e2e] ${p.name} told the host left after ${Date.now() - t0} ms`);
   }
 });
 
