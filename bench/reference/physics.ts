@@ -2,11 +2,12 @@
  * Plain-TypeScript reference of the engine's algorithm (engine-wasm/src/solver.rs), for the
  * benchmark only: dynamic circles in a bounded arena (the benchmark scene), same steps and
  * constants: forces/damping/speed clamp -> counting-sort uniform grid (half-neighbourhood scan)
- * -> contacts with a speculative margin (circle-circle and world bounds) -> warm start from an
+ * -> contacts with a speculative margin and keep-margin hysteresis (circle-circle and world
+ * bounds), swept test for fast bodies -> warm start from an
  * open-addressing pair cache -> 8 sequential-impulse iterations (restitution, Coulomb friction)
  * -> integration -> 3 position-projection iterations -> contact cache + begin/end events.
  * SoA storage in Float32Array like the engine; arithmetic in JS doubles. Not ported (unused by
- * the scene): static boxes/sensors and the engine's separate path for very large bodies.
+ * the scene): static boxes/sensors and the separate path for very large bodies.
  */
 
 const VELOCITY_ITERS = 8;
@@ -14,13 +15,21 @@ const POSITION_ITERS = 3;
 const POS_BETA = 0.5;
 const SLOP_FRAC = 0.01;
 const MARGIN_FRAC = 0.05;
+const KEEP_FRAC = 0.1;
+const REACH = 1.11;
 const NONE = 0xffffffff;
 const BOUND_BASE = 0xfffffff0;
 const EMPTY = -1;
 
+/** Target of the main iterations: close the gap, no more (restitution is a separate pass). */
 function contactTarget(vn: number, gap: number, e: number, bounce: number, dt: number): number {
   const g = gap > 0 ? gap : 0;
-  return vn < -bounce && vn * dt < -g ? -e * vn : -g / dt;
+  return -g / dt;
+}
+/** Restitution target, or NaN when the contact does not bounce this step. */
+function bounceTarget(vn: number, gap: number, e: number, bounce: number, dt: number): number {
+  const g = gap > 0 ? gap : 0;
+  return vn < -bounce && vn * dt < -g ? -e * vn : NaN;
 }
 
 export interface RefConfig {
@@ -127,6 +136,7 @@ export class RefWorld {
   private cNy = new Float32Array(0);
   private cK = new Float32Array(0);
   private cT = new Float32Array(0);
+  private cBo = new Float32Array(0);
   private cJn = new Float32Array(0);
   private cJt = new Float32Array(0);
   private nc = 0;
@@ -143,6 +153,11 @@ export class RefWorld {
   private newJn = new Growable();
   private newJt = new Growable();
   private bounce = 1;
+  private fast = new Uint32Array(64);
+  private isFast = new Uint8Array(0);
+  private disp = new Float32Array(0);
+  private range = new Int32Array(4);
+  private range2 = new Int32Array(4);
   events: number[] = [];
 
   constructor(c: RefConfig) {
@@ -205,12 +220,13 @@ export class RefWorld {
     this.cNy = f(this.cNy);
     this.cK = f(this.cK);
     this.cT = f(this.cT);
+    this.cBo = f(this.cBo);
     this.cJn = f(this.cJn);
     this.cJt = f(this.cJt);
     this.cap = cap;
   }
 
-  private push(a: number, b: number, lo: number, hi: number, nx: number, ny: number, k: number, t: number): void {
+  private push(a: number, b: number, lo: number, hi: number, nx: number, ny: number, k: number, vn: number, gap: number, e: number): void {
     const c = this.nc++;
     if (c >= this.cap) this.ensureContacts(c + 1);
     this.cA[c] = a;
@@ -220,7 +236,8 @@ export class RefWorld {
     this.cNx[c] = nx;
     this.cNy[c] = ny;
     this.cK[c] = k;
-    this.cT[c] = t;
+    this.cT[c] = contactTarget(vn, gap, e, this.bounce, this.dt);
+    this.cBo[c] = bounceTarget(vn, gap, e, this.bounce, this.dt);
     this.cJn[c] = 0;
     this.cJt[c] = 0;
   }
@@ -233,9 +250,8 @@ export class RefWorld {
     const dx = pos[2 * a] - pos[2 * b];
     const dy = pos[2 * a + 1] - pos[2 * b + 1];
     const rs = rad[a] + rad[b];
-    const rm = rs * (1 + MARGIN_FRAC);
     const d2 = dx * dx + dy * dy;
-    if (d2 >= rm * rm) return;
+    if (!this.isContactDistance(d2, rs, this.ids[a], this.ids[b])) return;
     const d = Math.sqrt(d2);
     const nx = d > 0 ? dx / d : 1;
     const ny = d > 0 ? dy / d : 0;
@@ -243,7 +259,49 @@ export class RefWorld {
     const e = Math.max(this.rest[a], this.rest[b]);
     const ia = this.ids[a];
     const ib = this.ids[b];
-    this.push(a, b, Math.min(ia, ib), Math.max(ia, ib), nx, ny, 1 / (im[a] + im[b]), contactTarget(vn, d - rs, e, this.bounce, this.dt));
+    this.push(a, b, Math.min(ia, ib), Math.max(ia, ib), nx, ny, 1 / (im[a] + im[b]), vn, d - rs, e);
+  }
+
+  /** Within the margin, or within the keep margin if the pair was a contact last step. */
+  private isContactDistance(d2: number, rs: number, ia: number, ib: number): boolean {
+    const rm = rs * (1 + MARGIN_FRAC);
+    if (d2 < rm * rm) return true;
+    const rk = rs * (1 + KEEP_FRAC);
+    return d2 < rk * rk && this.cacheN > 0 && this.table.get(Math.min(ia, ib), Math.max(ia, ib)) >= 0;
+  }
+
+  private swept(f: number, o: number): void {
+    const { pos, vel, rad, dt } = this;
+    const im = this.invMass;
+    const px = pos[2 * f] - pos[2 * o];
+    const py = pos[2 * f + 1] - pos[2 * o + 1];
+    const rs = rad[f] + rad[o];
+    if (this.disp[f] + this.disp[o] <= rs) return;
+    const c0 = px * px + py * py;
+    if (this.isContactDistance(c0, rs, this.ids[f], this.ids[o])) return;
+    const dvx = vel[2 * f] - vel[2 * o];
+    const dvy = vel[2 * f + 1] - vel[2 * o + 1];
+    const dx = dvx * dt;
+    const dy = dvy * dt;
+    const a = dx * dx + dy * dy;
+    const b = px * dx + py * dy;
+    if (a <= 0 || b >= 0) return;
+    const disc = b * b - a * (c0 - rs * rs);
+    if (disc < 0) return;
+    const t = (-b - Math.sqrt(disc)) / a;
+    if (!(t <= 1)) return;
+    const qx = px + dx * t;
+    const qy = py + dy * t;
+    const ql = Math.hypot(qx, qy);
+    if (!(ql > 0)) return;
+    const nx = qx / ql;
+    const ny = qy / ql;
+    const vn = dvx * nx + dvy * ny;
+    const gap = Math.max(px * nx + py * ny - rs, 0);
+    const e = Math.max(this.rest[f], this.rest[o]);
+    const idf = this.ids[f];
+    const ido = this.ids[o];
+    this.push(f, o, Math.min(idf, ido), Math.max(idf, ido), nx, ny, 1 / (im[f] + im[o]), vn, gap, e);
   }
 
   step(): void {
@@ -271,7 +329,7 @@ export class RefWorld {
       if (rad[i] > maxR) maxR = rad[i];
     }
     // 2. grid
-    let cell = Math.max(2 * maxR * 1.06, 1e-3);
+    let cell = Math.max(2 * maxR * REACH, 1e-3);
     const maxCells = 4 * n + 64;
     if ((w * h) / (cell * cell) > maxCells) cell = Math.sqrt((w * h) / maxCells);
     const inv = 1 / cell;
@@ -336,10 +394,65 @@ export class RefWorld {
       const vx = vel[2 * a];
       const vy = vel[2 * a + 1];
       const id = ids[a];
-      if (x - r < m) this.push(a, NONE, id, BOUND_BASE, 1, 0, k, contactTarget(vx, x - r, e, bounce, dt));
-      if (x + r > w - m) this.push(a, NONE, id, BOUND_BASE + 1, -1, 0, k, contactTarget(-vx, w - r - x, e, bounce, dt));
-      if (y - r < m) this.push(a, NONE, id, BOUND_BASE + 2, 0, 1, k, contactTarget(vy, y - r, e, bounce, dt));
-      if (y + r > h - m) this.push(a, NONE, id, BOUND_BASE + 3, 0, -1, k, contactTarget(-vy, h - r - y, e, bounce, dt));
+      if (x - r < m) this.push(a, NONE, id, BOUND_BASE, 1, 0, k, vx, x - r, e);
+      if (x + r > w - m) this.push(a, NONE, id, BOUND_BASE + 1, -1, 0, k, -vx, w - r - x, e);
+      if (y - r < m) this.push(a, NONE, id, BOUND_BASE + 2, 0, 1, k, vy, y - r, e);
+      if (y + r > h - m) this.push(a, NONE, id, BOUND_BASE + 3, 0, -1, k, -vy, h - r - y, e);
+    }
+    // fast bodies (dynamic-dynamic CCD): swept test against the bodies near their path
+    if (this.disp.length < n) this.disp = new Float32Array(n * 2);
+    const disp = this.disp;
+    let nFast = 0;
+    for (let i = 0; i < n; i++) {
+      const d = Math.hypot(vel[2 * i], vel[2 * i + 1]) * dt;
+      disp[i] = d;
+      if (d > rad[i]) {
+        if (nFast === this.fast.length) {
+          const g = new Uint32Array(this.fast.length * 2);
+          g.set(this.fast);
+          this.fast = g;
+        }
+        this.fast[nFast++] = i;
+      }
+    }
+    if (nFast > 0) {
+      if (this.isFast.length < n) this.isFast = new Uint8Array(n * 2);
+      this.isFast.fill(0, 0, n);
+      for (let k = 0; k < nFast; k++) this.isFast[this.fast[k]] = 1;
+      const cc = (v: number, m: number) => Math.min(m - 1, Math.max(0, Math.floor(v * inv)));
+      const range = this.range;
+      const query = (f: number, out: Int32Array): void => {
+        const x = pos[2 * f];
+        const y = pos[2 * f + 1];
+        const dx = vel[2 * f] * dt;
+        const dy = vel[2 * f + 1] * dt;
+        const reach = (rad[f] + maxR) * (1 + MARGIN_FRAC) + Math.max(maxR, disp[f]);
+        out[0] = cc(Math.min(x, x + dx) - reach, cols);
+        out[1] = cc(Math.max(x, x + dx) + reach, cols);
+        out[2] = cc(Math.min(y, y + dy) - reach, rows);
+        out[3] = cc(Math.max(y, y + dy) + reach, rows);
+      };
+      const other = this.range2;
+      for (let k = 0; k < nFast; k++) {
+        const f = this.fast[k];
+        query(f, range);
+        const fcx = cc(pos[2 * f], cols);
+        const fcy = cc(pos[2 * f + 1], rows);
+        for (let cy = range[2]; cy <= range[3]; cy++) {
+          for (let cx = range[0]; cx <= range[1]; cx++) {
+            const c = cy * cols + cx;
+            for (let it = cs[c]; it < cs[c + 1]; it++) {
+              const o = items[it];
+              if (o === f) continue;
+              if (this.isFast[o] === 1 && o < f) {
+                query(o, other);
+                if (fcx >= other[0] && fcx <= other[1] && fcy >= other[2] && fcy <= other[3]) continue;
+              }
+              this.swept(f, o);
+            }
+          }
+        }
+      }
     }
     // 3. warm start + sequential impulses
     const nc = this.nc;
@@ -398,6 +511,33 @@ export class RefWorld {
           vel[2 * b] -= px * im[b];
           vel[2 * b + 1] -= py * im[b];
         }
+      }
+    }
+    // restitution pass (after the main iterations, once)
+    const cBo = this.cBo;
+    for (let c = 0; c < nc; c++) {
+      const tb = cBo[c];
+      if (tb !== tb || cJn[c] <= 0) continue;
+      const a = cA[c];
+      const b = cB[c];
+      const nx = cNx[c];
+      const ny = cNy[c];
+      let rvx = vel[2 * a];
+      let rvy = vel[2 * a + 1];
+      if (b !== NONE) {
+        rvx -= vel[2 * b];
+        rvy -= vel[2 * b + 1];
+      }
+      const vn = rvx * nx + rvy * ny;
+      const jn0 = cJn[c];
+      const jn = Math.max(jn0 + (tb - vn) * cK[c], 0);
+      const djn = jn - jn0;
+      cJn[c] = jn;
+      vel[2 * a] += djn * nx * im[a];
+      vel[2 * a + 1] += djn * ny * im[a];
+      if (b !== NONE) {
+        vel[2 * b] -= djn * nx * im[b];
+        vel[2 * b + 1] -= djn * ny * im[b];
       }
     }
     // 4. integrate (no static boxes in this reference) + bounds

@@ -39,6 +39,7 @@ interface Engine {
   trapMessage: string;
 }
 
+const GLUE_PATH = '../../engine-wasm/pkg/engine_wasm.js';
 let engine: Engine | null = null;
 let loading: Promise<void> | null = null;
 let generation = 0;
@@ -77,9 +78,17 @@ export async function loadPhysics(source: WasmSource): Promise<void> {
       glue = glue0;
       init = initGlue0;
     } else {
-      // a fresh copy of the glue module => a fresh module-level instance
-      const url = new URL(`../../engine-wasm/pkg/engine_wasm.js?instance=${generation}`, import.meta.url);
-      glue = (await import(/* @vite-ignore */ url.href)) as Glue;
+      // a fresh copy of the glue module => a fresh module-level instance (the path is kept in a
+      // variable so bundlers leave this `new URL(..., import.meta.url)` alone)
+      const rel = GLUE_PATH + '?instance=' + generation;
+      try {
+        glue = (await import(/* @vite-ignore */ new URL(rel, import.meta.url).href)) as Glue;
+      } catch (e) {
+        throw new Error(
+          'cannot load a fresh physics engine instance after a crash in this environment ' +
+            `(${e instanceof Error ? e.message : String(e)}); reload the page or restart the worker`,
+        );
+      }
       init = glue.default;
     }
     const out = await init({ module_or_path: input });

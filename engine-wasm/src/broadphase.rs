@@ -7,6 +7,10 @@
 /// adjacent cells (half-neighbourhood scan). Bodies much larger than the mean radius (> 4x) are
 /// kept out of the grid sizing and instead query the cells their AABB covers, so one huge body
 /// cannot turn the grid into a few crowded cells (O(n^2)).
+/// Pairs are reported up to this factor of their summed radii apart (covers the solver's
+/// contact-keeping margin, `1 + KEEP_FRAC` in solver.rs, with room for rounding).
+pub const REACH: f32 = 1.11;
+
 #[derive(Default)]
 pub struct DynGrid {
     pub cell: f32,
@@ -18,6 +22,7 @@ pub struct DynGrid {
     tmp_cell: Vec<u32>,
     large: Vec<u32>,
     small_max_r: f32,
+    limit: f32,
     fill: Vec<u32>,
 }
 
@@ -49,8 +54,9 @@ impl DynGrid {
             &small_storage
         };
         self.small_max_r = small_max;
+        self.limit = limit;
         let n = dyns.len();
-        let mut cell = (2.0 * small_max * 1.06).max(1.0e-3);
+        let mut cell = (2.0 * small_max * REACH).max(1.0e-3);
         let max_cells = (4 * n + 64) as f32;
         let area = w * h;
         if area / (cell * cell) > max_cells {
@@ -100,6 +106,47 @@ impl DynGrid {
         self.tmp_cell = small_storage;
     }
 
+    /// Largest radius of the bodies stored in the grid cells.
+    pub fn small_max_r(&self) -> f32 {
+        self.small_max_r
+    }
+    /// Bodies with a radius above this are "large" (not stored in the cells).
+    pub fn large_limit(&self) -> f32 {
+        self.limit
+    }
+    pub fn large(&self) -> &[u32] {
+        &self.large
+    }
+
+    /// Cell range (x0, x1, y0, y1), inclusive, covering an AABB (clamped to the grid).
+    #[inline]
+    pub fn cell_range(&self, x0: f32, y0: f32, x1: f32, y1: f32) -> (u32, u32, u32, u32) {
+        let (cols, rows, inv) = (self.cols, self.rows, self.inv);
+        (cell_coord(x0, inv, cols), cell_coord(x1, inv, cols), cell_coord(y0, inv, rows), cell_coord(y1, inv, rows))
+    }
+
+    /// Cell coordinates of a point (clamped to the grid).
+    #[inline]
+    pub fn cell_of(&self, x: f32, y: f32) -> (u32, u32) {
+        (cell_coord(x, self.inv, self.cols), cell_coord(y, self.inv, self.rows))
+    }
+
+    /// Calls `f(body)` for every small body stored in the cells of a `cell_range`.
+    #[inline]
+    pub fn for_each_in_cells<F: FnMut(u32)>(&self, range: (u32, u32, u32, u32), mut f: F) {
+        let cols = self.cols;
+        let (a, b, c, d) = range;
+        for cy in c..=d {
+            for cx in a..=b {
+                let cell = (cy * cols + cx) as usize;
+                let (s, e) = (self.cell_start[cell] as usize, self.cell_start[cell + 1] as usize);
+                for &o in &self.items[s..e] {
+                    f(o);
+                }
+            }
+        }
+    }
+
     /// Calls `f(a, b)` once for every candidate pair: small bodies in the same or adjacent
     /// cells, then each large body against the small bodies in the cells its AABB covers, then
     /// large bodies pairwise.
@@ -112,7 +159,7 @@ impl DynGrid {
         let (cols, rows, inv) = (self.cols, self.rows, self.inv);
         for (k, &l) in self.large.iter().enumerate() {
             let li = l as usize;
-            let reach = (size[2 * li] + self.small_max_r) * 1.06;
+            let reach = (size[2 * li] + self.small_max_r) * REACH;
             let (x, y) = (pos[2 * li], pos[2 * li + 1]);
             let (a, b) = (cell_coord(x - reach, inv, cols), cell_coord(x + reach, inv, cols));
             let (c, d) = (cell_coord(y - reach, inv, rows), cell_coord(y + reach, inv, rows));

@@ -16,15 +16,26 @@ const SLOP_FRAC: f32 = 0.01;
 /// contacts are detected (and count as touching for events) up to this fraction of the radii
 /// apart: speculative contacts keep resting piles still and stop fast bodies exactly at contact
 const MARGIN_FRAC: f32 = 0.05;
+/// a contact already in last step's cache is kept up to this fraction apart (hysteresis: no
+/// begin/end flicker for bodies hovering around the margin)
+const KEEP_FRAC: f32 = 0.1;
 
-/// Target normal relative velocity of a contact with gap `gap` (< 0: overlap) and approach `vn`.
+/// Target normal relative velocity of the main iterations: a gap may close, no more
+/// (restitution is applied afterwards in one separate pass, which keeps clusters from gaining
+/// energy).
 #[inline]
-fn contact_target(vn: f32, gap: f32, e: f32, bounce_threshold: f32, dt: f32) -> f32 {
-    let gap = gap.max(0.0);
-    if vn < -bounce_threshold && vn * dt < -gap {
-        -e * vn // will touch during this step: bounce now
+fn contact_target(gap: f32, dt: f32) -> f32 {
+    -gap.max(0.0) / dt
+}
+
+/// Restitution target of a contact, or NaN if it does not bounce this step (it must approach
+/// faster than the threshold and close its gap during the step).
+#[inline]
+fn bounce_target(vn: f32, gap: f32, e: f32, bounce_threshold: f32, dt: f32) -> f32 {
+    if vn < -bounce_threshold && vn * dt < -gap.max(0.0) {
+        -e * vn
     } else {
-        -gap / dt // may close the gap, not more
+        f32::NAN
     }
 }
 
@@ -39,6 +50,7 @@ pub struct Contact {
     ny: f32,
     k_inv: f32,
     target: f32,
+    bounce: f32,
     jn: f32,
     jt: f32,
 }
@@ -51,6 +63,9 @@ pub struct Scratch {
     contacts: Vec<Contact>,
     ccd_hits: Vec<u64>,
     mid: Vec<f32>,
+    fast: Vec<u32>,
+    is_fast: Vec<bool>,
+    disp: Vec<f32>,
     sensor_keys: Vec<u64>,
     new_keys: Vec<u64>,
     new_jn: Vec<f32>,
@@ -90,6 +105,18 @@ pub(crate) fn circle_box(cx: f32, cy: f32, r: f32, bx: f32, by: f32, hx: f32, hy
     Some((ex / d, ey / d, r - d))
 }
 
+/// Whether a circle pair at squared distance `d2` (summed radii `rs`) is a contact: within the
+/// margin, or within the larger keep margin if it was a contact last step.
+#[inline]
+fn is_contact_distance(d2: f32, rs: f32, cached: impl FnOnce() -> bool) -> bool {
+    let rm = rs * (1.0 + MARGIN_FRAC);
+    if d2 < rm * rm {
+        return true;
+    }
+    let rk = rs * (1.0 + KEEP_FRAC);
+    d2 < rk * rk && cached()
+}
+
 #[inline]
 fn is_bound_key(k: u64) -> bool {
     (k as u32) >= BOUND_KEY_BASE
@@ -102,7 +129,8 @@ fn pair_key(a: u32, b: u32) -> u64 {
 }
 
 /// Appends begin/end events for the sorted key sets `prev` -> `cur`, in key order.
-fn diff_events(prev: &[u64], cur: &[u64], begin: u32, end: u32, out: &mut Vec<u32>) {
+/// End events are only emitted for pairs whose bodies are both still `alive`.
+fn diff_events(prev: &[u64], cur: &[u64], begin: u32, end: u32, out: &mut Vec<u32>, alive: impl Fn(u32, u32) -> bool) {
     let (mut i, mut j) = (0, 0);
     while i < prev.len() || j < cur.len() {
         let p = prev.get(i).copied().unwrap_or(u64::MAX);
@@ -111,7 +139,10 @@ fn diff_events(prev: &[u64], cur: &[u64], begin: u32, end: u32, out: &mut Vec<u3
             i += 1;
             j += 1;
         } else if p < c {
-            out.extend_from_slice(&[end, (p >> 32) as u32, p as u32]);
+            let (a, b) = ((p >> 32) as u32, p as u32);
+            if alive(a, b) {
+                out.extend_from_slice(&[end, a, b]);
+            }
             i += 1;
         } else {
             out.extend_from_slice(&[begin, (c >> 32) as u32, c as u32]);
@@ -171,6 +202,13 @@ impl World {
         }
 
         // ---- 2. contact detection ----
+        if self.cache_table_dirty {
+            self.cache_table.reset(self.cache_keys.len());
+            for (j, &k) in self.cache_keys.iter().enumerate() {
+                self.cache_table.insert(k, j as u32);
+            }
+            self.cache_table_dirty = false;
+        }
         let mut contacts = std::mem::take(&mut self.scratch.contacts);
         contacts.clear();
         self.dyn_grid.build(w, h, &self.pos, &self.size, &dyns);
@@ -181,25 +219,26 @@ impl World {
             let im = &self.inv_mass;
             let rest = &self.rest;
             let ids = &self.ids;
+            let cache = &self.cache_table;
             self.dyn_grid.for_each_candidate(pos, size, |a, b| {
                 let (ai, bi) = (a as usize, b as usize);
                 let dx = pos[2 * ai] - pos[2 * bi];
                 let dy = pos[2 * ai + 1] - pos[2 * bi + 1];
                 let rs = size[2 * ai] + size[2 * bi];
-                let rm = rs * (1.0 + MARGIN_FRAC);
                 let d2 = dx * dx + dy * dy;
-                if d2 >= rm * rm {
+                if !is_contact_distance(d2, rs, || cache.get(pair_key(ids[ai], ids[bi])).is_some()) {
                     return;
                 }
                 let d = d2.sqrt();
                 let (nx, ny) = if d > 0.0 { (dx / d, dy / d) } else { (1.0, 0.0) };
                 let vn = (vel[2 * ai] - vel[2 * bi]) * nx + (vel[2 * ai + 1] - vel[2 * bi + 1]) * ny;
                 let e = rest[ai].max(rest[bi]);
-                let target = contact_target(vn, d - rs, e, bounce_threshold, dt);
+                let (target, bounce) = (contact_target(d - rs, dt), bounce_target(vn, d - rs, e, bounce_threshold, dt));
                 let key = pair_key(ids[ai], ids[bi]);
-                contacts.push(Contact { key, a, b, kind: 0, nx, ny, k_inv: 1.0 / (im[ai] + im[bi]), target, jn: 0.0, jt: 0.0 });
+                contacts.push(Contact { key, a, b, kind: 0, nx, ny, k_inv: 1.0 / (im[ai] + im[bi]), target, bounce, jn: 0.0, jt: 0.0 });
             });
         }
+        self.detect_fast_pairs(&dyns, &mut contacts, bounce_threshold);
         for &a in &dyns {
             let ai = a as usize;
             let (x, y, r) = (self.pos[2 * ai], self.pos[2 * ai + 1], self.size[2 * ai]);
@@ -210,8 +249,8 @@ impl World {
             let id_a = self.ids[ai];
             let mut push = |nx: f32, ny: f32, gap: f32, b: u32, kind: u8, key: u64| {
                 let vn = vx * nx + vy * ny;
-                let target = contact_target(vn, gap, e, bounce_threshold, dt);
-                contacts.push(Contact { key, a, b, kind, nx, ny, k_inv, target, jn: 0.0, jt: 0.0 });
+                let (target, bounce) = (contact_target(gap, dt), bounce_target(vn, gap, e, bounce_threshold, dt));
+                contacts.push(Contact { key, a, b, kind, nx, ny, k_inv, target, bounce, jn: 0.0, jt: 0.0 });
             };
             let bkey = |side: u32| ((id_a as u64) << 32) | (BOUND_KEY_BASE + side) as u64;
             if x - r < margin {
@@ -230,26 +269,25 @@ impl World {
             let kinds = &self.kinds;
             let pos = &self.pos;
             let size = &self.size;
-            let rm = r + margin;
-            self.static_grid.query(x - rm, y - rm, x + rm, y + rm, |s| {
+            let keep = KEEP_FRAC * r;
+            let rk = r + keep;
+            let cache = &self.cache_table;
+            self.static_grid.query(x - rk, y - rk, x + rk, y + rk, |s| {
                 let si = s as usize;
                 if kinds[si] != KIND_BOX {
                     return;
                 }
-                if let Some((nx, ny, pen)) = circle_box(x, y, rm, pos[2 * si], pos[2 * si + 1], size[2 * si], size[2 * si + 1]) {
-                    push(nx, ny, margin - pen, s, 1, pair_key(id_a, ids[si]));
+                if let Some((nx, ny, pen)) = circle_box(x, y, rk, pos[2 * si], pos[2 * si + 1], size[2 * si], size[2 * si + 1]) {
+                    let gap = keep - pen;
+                    let key = pair_key(id_a, ids[si]);
+                    if gap < margin || cache.get(key).is_some() {
+                        push(nx, ny, gap, s, 1, key);
+                    }
                 }
             });
         }
 
         // ---- 3. sequential impulses, warm-started from last step's cache ----
-        if self.cache_table_dirty {
-            self.cache_table.reset(self.cache_keys.len());
-            for (j, &k) in self.cache_keys.iter().enumerate() {
-                self.cache_table.insert(k, j as u32);
-            }
-            self.cache_table_dirty = false;
-        }
         {
             let vel = &mut self.vel;
             let im = &self.inv_mass;
@@ -317,6 +355,38 @@ impl World {
                         vel[2 * ai] += (djn * c.nx + djt * tx) * ia;
                         vel[2 * ai + 1] += (djn * c.ny + djt * ty) * ia;
                     }
+                }
+            }
+        }
+
+        // restitution: one pass over the contacts that bounce (approached fast and were pushed)
+        {
+            let vel = &mut self.vel;
+            let im = &self.inv_mass;
+            for c in contacts.iter_mut() {
+                let tb = c.bounce;
+                if tb.is_nan() || c.jn <= 0.0 {
+                    continue;
+                }
+                let ai = c.a as usize;
+                let (mut rvx, mut rvy) = (vel[2 * ai], vel[2 * ai + 1]);
+                if c.kind == 0 {
+                    let bi = c.b as usize;
+                    rvx -= vel[2 * bi];
+                    rvy -= vel[2 * bi + 1];
+                }
+                let vn = rvx * c.nx + rvy * c.ny;
+                let new_jn = (c.jn + (tb - vn) * c.k_inv).max(0.0);
+                let djn = new_jn - c.jn;
+                c.jn = new_jn;
+                let ia = im[ai];
+                vel[2 * ai] += djn * c.nx * ia;
+                vel[2 * ai + 1] += djn * c.ny * ia;
+                if c.kind == 0 {
+                    let bi = c.b as usize;
+                    let ib = im[bi];
+                    vel[2 * bi] -= djn * c.nx * ib;
+                    vel[2 * bi + 1] -= djn * c.ny * ib;
                 }
             }
         }
@@ -480,7 +550,11 @@ impl World {
         self.events.clear();
         for &k in &self.cache_keys {
             if !is_bound_key(k) && table.get(k).is_none() {
-                self.events.extend_from_slice(&[EVENT_CONTACT_END, (k >> 32) as u32, k as u32]);
+                let (a, b) = ((k >> 32) as u32, k as u32);
+                // pairs of removed bodies end silently
+                if self.index.contains_key(&a) && self.index.contains_key(&b) {
+                    self.events.extend_from_slice(&[EVENT_CONTACT_END, a, b]);
+                }
             }
         }
         for &k in &new_keys {
@@ -522,13 +596,148 @@ impl World {
             });
         }
         skeys.sort_unstable();
-        diff_events(&self.sensors_prev, &skeys, EVENT_SENSOR_ENTER, EVENT_SENSOR_EXIT, &mut self.events);
+        let index = &self.index;
+        diff_events(&self.sensors_prev, &skeys, EVENT_SENSOR_ENTER, EVENT_SENSOR_EXIT, &mut self.events, |a, b| {
+            index.contains_key(&a) && index.contains_key(&b)
+        });
         std::mem::swap(&mut self.sensors_prev, &mut skeys);
 
         self.scratch.dyns = dyns;
         self.scratch.contacts = contacts;
         self.scratch.sensor_keys = skeys;
         self.step_count += 1;
+    }
+
+    /// Dynamic-dynamic CCD: bodies that move farther than their own radius in one step get a
+    /// swept (time-of-impact) test against the bodies near their path; a hit becomes a speculative
+    /// contact, so a fast projectile cannot pass through another circle. Pairs already within
+    /// the contact margin were found by the regular broadphase and are skipped here.
+    fn detect_fast_pairs(&mut self, dyns: &[u32], contacts: &mut Vec<Contact>, bounce_threshold: f32) {
+        let dt = self.dt;
+        let limit = self.dyn_grid.large_limit();
+        let mut fast = std::mem::take(&mut self.scratch.fast);
+        let mut disp = std::mem::take(&mut self.scratch.disp);
+        fast.clear();
+        disp.clear();
+        disp.resize(self.ids.len(), 0.0);
+        for &a in dyns {
+            let i = a as usize;
+            let (vx, vy) = (self.vel[2 * i], self.vel[2 * i + 1]);
+            let d = (vx * vx + vy * vy).sqrt() * dt;
+            disp[i] = d;
+            // a pair can only pass through each other if their displacements add up to more than
+            // their summed radii, impossible while each body moves at most its own radius
+            if d > self.size[2 * i] && self.size[2 * i] <= limit {
+                fast.push(a);
+            }
+        }
+        if fast.is_empty() {
+            self.scratch.fast = fast;
+            self.scratch.disp = disp;
+            return;
+        }
+        let mut is_fast = std::mem::take(&mut self.scratch.is_fast);
+        is_fast.clear();
+        is_fast.resize(self.ids.len(), false);
+        for &f in &fast {
+            is_fast[f as usize] = true;
+        }
+        let pos = &self.pos;
+        let vel = &self.vel;
+        let size = &self.size;
+        let im = &self.inv_mass;
+        let rest = &self.rest;
+        let ids = &self.ids;
+        let cache = &self.cache_table;
+        let grid = &self.dyn_grid;
+        let small_max = grid.small_max_r();
+        // query region of a fast body: its path grown by what can reach it during the step
+        // (others move at most their radius unless faster than it; the faster body of a
+        // fast-fast pair always covers the other)
+        let query = |f: usize| {
+            let (x, y) = (pos[2 * f], pos[2 * f + 1]);
+            let (dx, dy) = (vel[2 * f] * dt, vel[2 * f + 1] * dt);
+            let reach = (size[2 * f] + small_max) * (1.0 + MARGIN_FRAC) + small_max.max(disp[f]);
+            grid.cell_range(x.min(x + dx) - reach, y.min(y + dy) - reach, x.max(x + dx) + reach, y.max(y + dy) + reach)
+        };
+        let mut swept = |f: u32, o: u32| {
+            let (fi, oi) = (f as usize, o as usize);
+            let rs = size[2 * fi] + size[2 * oi];
+            if disp[fi] + disp[oi] <= rs {
+                return; // cannot pass through each other this step: regular contacts suffice
+            }
+            let (px, py) = (pos[2 * fi] - pos[2 * oi], pos[2 * fi + 1] - pos[2 * oi + 1]);
+            let c0 = px * px + py * py;
+            if is_contact_distance(c0, rs, || cache.get(pair_key(ids[fi], ids[oi])).is_some()) {
+                return; // regular contact
+            }
+            let (dvx, dvy) = (vel[2 * fi] - vel[2 * oi], vel[2 * fi + 1] - vel[2 * oi + 1]);
+            let (dx, dy) = (dvx * dt, dvy * dt);
+            let a = dx * dx + dy * dy;
+            let b = px * dx + py * dy;
+            if a <= 0.0 || b >= 0.0 {
+                return;
+            }
+            let c = c0 - rs * rs;
+            let disc = b * b - a * c;
+            if disc < 0.0 {
+                return;
+            }
+            let t = (-b - disc.sqrt()) / a;
+            if !(t <= 1.0) {
+                return;
+            }
+            let (qx, qy) = (px + dx * t, py + dy * t);
+            let ql = (qx * qx + qy * qy).sqrt();
+            if !(ql > 0.0) {
+                return;
+            }
+            let (nx, ny) = (qx / ql, qy / ql);
+            let vn = dvx * nx + dvy * ny;
+            let gap = (px * nx + py * ny - rs).max(0.0);
+            let e = rest[fi].max(rest[oi]);
+            let (target, bounce) = (contact_target(gap, dt), bounce_target(vn, gap, e, bounce_threshold, dt));
+            contacts.push(Contact {
+                key: pair_key(ids[fi], ids[oi]),
+                a: f,
+                b: o,
+                kind: 0,
+                nx,
+                ny,
+                k_inv: 1.0 / (im[fi] + im[oi]),
+                target,
+                bounce,
+                jn: 0.0,
+                jt: 0.0,
+            });
+        };
+        for &f in &fast {
+            let fi = f as usize;
+            let range = query(fi);
+            let (fcx, fcy) = grid.cell_of(pos[2 * fi], pos[2 * fi + 1]);
+            grid.for_each_in_cells(range, |o| {
+                if o == f {
+                    return;
+                }
+                if is_fast[o as usize] {
+                    // a fast-fast pair is handled once: by the lower index if its query sees the
+                    // other, else by the higher one
+                    if o < f {
+                        let (a, b, c, d) = query(o as usize);
+                        if fcx >= a && fcx <= b && fcy >= c && fcy <= d {
+                            return;
+                        }
+                    }
+                }
+                swept(f, o);
+            });
+            for &l in grid.large() {
+                swept(f, l);
+            }
+        }
+        self.scratch.fast = fast;
+        self.scratch.is_fast = is_fast;
+        self.scratch.disp = disp;
     }
 
     /// Earliest hit of the segment p -> p+d, for a circle of radius r, against the static boxes
@@ -633,3 +842,4 @@ impl World {
         self.pos[2 * i + 1] = self.pos[2 * i + 1].clamp(r, self.h - r);
     }
 }
+

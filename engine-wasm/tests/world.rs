@@ -90,7 +90,7 @@ fn body_limit() {
 /// purpose, update GOLDEN here and in the TS test together.
 #[test]
 fn golden_snapshot_hash_shared_with_the_wasm_test() {
-    const GOLDEN: &str = "16791 fb95fab162a292ad";
+    const GOLDEN: &str = "17087 11c71f11d3d2ed3c";
     let mut w = World::new(Config { width: 500.0, height: 400.0, gravity_y: 700.0, restitution: 0.4, friction: 0.3, seed: 77, ..Config::default() }).unwrap();
     w.add_box(250.0, 390.0, 250.0, 10.0, 0).unwrap();
     w.add_box(150.0, 250.0, 60.0, 5.0, 0).unwrap();
