@@ -148,8 +148,15 @@ export async function closeAll(players: (Player | undefined)[]): Promise<void> {
   await Promise.all(players.map((p) => p?.browser.close().catch(() => undefined)));
 }
 
-/** Update the marker-delimited "Client" section of docs/BENCHMARKS.md. */
+/**
+ * Record the client figures: always as JSON in test-results/client-bench.json; the
+ * marker-delimited "Client" section of docs/BENCHMARKS.md is rewritten only with
+ * E2E_WRITE_BENCHMARKS=1 (a test run must not edit tracked files by default).
+ */
 export function writeClientBenchmarks(rows: Record<string, string>): void {
+  fs.mkdirSync(path.resolve('test-results'), { recursive: true });
+  fs.writeFileSync(path.resolve('test-results/client-bench.json'), JSON.stringify({ at: new Date().toISOString(), rows }, null, 2));
+  if (process.env.E2E_WRITE_BENCHMARKS !== '1') return;
   const file = path.resolve('docs/BENCHMARKS.md');
   const begin = '<!-- client-bench:begin -->';
   const end = '<!-- client-bench:end -->';
