@@ -149,13 +149,15 @@ export async function closeAll(players: (Player | undefined)[]): Promise<void> {
 }
 
 /**
- * Record the client figures: always as JSON in test-results/client-bench.json; the
- * marker-delimited "Client" section of docs/BENCHMARKS.md is rewritten only with
- * E2E_WRITE_BENCHMARKS=1 (a test run must not edit tracked files by default).
+ * Record the client figures: always as JSON in bench/results/client.json; the marker-delimited
+ * "Client" section of docs/BENCHMARKS.md is rewritten only with E2E_WRITE_BENCHMARKS=1 (a test
+ * run must not edit tracked files by default).
  */
 export function writeClientBenchmarks(rows: Record<string, string>): void {
-  fs.mkdirSync(path.resolve('test-results'), { recursive: true });
-  fs.writeFileSync(path.resolve('test-results/client-bench.json'), JSON.stringify({ at: new Date().toISOString(), rows }, null, 2));
+  const json = path.resolve('bench/results');
+  fs.mkdirSync(json, { recursive: true });
+  const prev = fs.existsSync(path.join(json, 'client.json')) ? JSON.parse(fs.readFileSync(path.join(json, 'client.json'), 'utf8')) : {};
+  fs.writeFileSync(path.join(json, 'client.json'), JSON.stringify({ ...prev, ...rows, measuredAt: new Date().toISOString() }, null, 2) + '\n');
   if (process.env.E2E_WRITE_BENCHMARKS !== '1') return;
   const file = path.resolve('docs/BENCHMARKS.md');
   const begin = '<!-- client-bench:begin -->';
@@ -180,8 +182,4 @@ export function writeClientBenchmarks(rows: Record<string, string>): void {
     text = `${text.trimEnd()}\n\n## Client\n\n${body}\n`;
   }
   fs.writeFileSync(file, text);
-  const json = path.resolve('bench/results');
-  fs.mkdirSync(json, { recursive: true });
-  const prev = fs.existsSync(path.join(json, 'client.json')) ? JSON.parse(fs.readFileSync(path.join(json, 'client.json'), 'utf8')) : {};
-  fs.writeFileSync(path.join(json, 'client.json'), JSON.stringify({ ...prev, ...rows, measuredAt: new Date().toISOString() }, null, 2) + '\n');
 }
