@@ -53,17 +53,7 @@ function on_tick(dt)
     local speed = BASE_SPEED
     local mods = all_mods[e]
     if mods then speed = speed * speed_mult(mods) end
-    local tx, ty = dx * speed, dy * speed
-    local vx, vy = game.vel(e)
-    if vx then
-      local ddx, ddy = tx - vx, ty - vy
-      local d = sqrt(ddx * ddx + ddy * ddy)
-      if d > maxdv then
-        game.set_velocity(e, vx + ddx * maxdv / d, vy + ddy * maxdv / d)
-      elseif d > 0 then
-        game.set_velocity(e, tx, ty)
-      end
-    end
+    game.steer(e, dx * speed, dy * speed, maxdv)
   end
 end
 

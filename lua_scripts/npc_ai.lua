@@ -45,9 +45,8 @@ local function think(id, info)
   local vx, vy
   local flag = 0
   if b == "chase" or b == "flee" then
-    local target, d = game.nearest("player", x, y, SIGHT[b])
+    local target, d, px, py = game.nearest("player", x, y, SIGHT[b])
     if target then
-      local px, py = game.pos(target)
       local ux, uy = px - x, py - y
       if d > 0.001 then ux, uy = ux / d, uy / d else ux, uy = 1, 0 end
       if b == "flee" then
@@ -67,7 +66,7 @@ local function think(id, info)
     vx, vy = cos(info.h) * SPEED.wander, sin(info.h) * SPEED.wander
   end
   local m = speed_mult(id)
-  game.set_velocity(id, vx * m, vy * m)
+  game.steer(id, vx * m, vy * m)
   if flag ~= info.f then
     game.clear_flags(id, MOOD_FLAGS)
     if flag ~= 0 then game.add_flags(id, flag) end

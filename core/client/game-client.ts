@@ -83,7 +83,9 @@ export class GameClient {
   readonly interp: InterpolationBuffer;
   readonly predictor: Predictor;
   /** counters */
-  stats = { snapshots: 0, fullSnapshots: 0, snapshotBytes: 0, bytesIn: 0, framesIn: 0, inputsSent: 0, decodeErrors: 0 };
+  stats = { snapshots: 0, fullSnapshots: 0, snapshotBytes: 0, bytesIn: 0, framesIn: 0, inputsSent: 0, decodeErrors: 0, staleSnapshots: 0 };
+  /** the last frame or snapshot that could not be decoded, for diagnostics */
+  lastDecodeError: string | null = null;
   messages: string[] = [];
   errors: ErrorMsg[] = [];
 
@@ -314,6 +316,7 @@ export class GameClient {
     const r = decodeServerMessage(frame);
     if (!r.ok) {
       this.stats.decodeErrors++;
+      this.lastDecodeError = `${r.error.code}: ${r.error.message}`;
       return;
     }
     this.handle(r.msg, frame);
@@ -332,9 +335,14 @@ export class GameClient {
         this.emit('welcome', m);
         return;
       case 'snapshot_bin': {
+        if (!this.welcome) return; // not in a session yet
         const res = this.decoder.apply(m);
         if (!res.ok) {
-          this.stats.decodeErrors++;
+          if (res.reason === 'stale') this.stats.staleSnapshots++;
+          else {
+            this.stats.decodeErrors++;
+            this.lastDecodeError = `${res.reason}: ${res.message}`;
+          }
           return;
         }
         this.stats.snapshotBytes += (frame as Uint8Array).byteLength;
@@ -347,7 +355,7 @@ export class GameClient {
         return;
       }
       case 'snapshot':
-        if (m.tick <= this.lastTick) return;
+        if (!this.welcome || m.tick <= this.lastTick) return;
         this.stats.snapshotBytes += typeof frame === 'string' ? frame.length : 0;
         this.onState(m.tick, m.lastInputSeq, m.entities.map((e) => ({ ...e })).sort((a, b) => a.id - b.id));
         return;

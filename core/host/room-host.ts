@@ -7,6 +7,7 @@
 import type { Connection, Frame } from '../net/transport';
 import type { GameAction, PlayerId, Simulation } from '../sim/types';
 import type { WasmSource } from '../physics/types';
+import { restoreSimulation } from '../sim/simulation';
 import type { HostTickTelemetry, RoomHostApi, RoomHostEvents, RoomHostOptions, RoomLimits } from './types';
 import {
   PROTOCOL_VERSION,
@@ -137,11 +138,12 @@ export class RoomHost implements RoomHostApi {
     leave: [],
     empty: [],
     error: [],
+    roster: [],
   };
   private timer: ReturnType<typeof setTimeout> | null = null;
   private running = false;
   private closedReason: string | null = null;
-  private lastRosterJson = '';
+  private lastRosterKey = '';
   private lastRosterAt = -Infinity;
   private rosterDirty = true;
   private wasEmpty = true;
@@ -162,7 +164,7 @@ export class RoomHost implements RoomHostApi {
   /** Rebuild a room from serialize() output (takeover by the server, or a host migration). */
   static async restore(blob: Uint8Array, wasm: WasmSource, opts: RestoreOptions): Promise<RoomHost> {
     const { meta, simBlob } = RoomHost.parseSerialized(blob);
-    const restoreSim = opts.restoreSim ?? defaultRestoreSim;
+    const restoreSim = opts.restoreSim ?? restoreSimulation;
     const sim = await restoreSim(simBlob, wasm);
     const host = new RoomHost({ ...opts, sim, code: opts.code ?? meta.code, snapshotHz: opts.snapshotHz ?? meta.snapshotHz });
     host.adoptSlots(meta);
@@ -478,7 +480,8 @@ export class RoomHost implements RoomHostApi {
       this.encoder.capture(this.sim.tick, this.sim.entities());
       latest = this.encoder.ring.latest()!;
     }
-    this.sendSnapshot(cs, latest.tick, null);
+    // reliable: it must arrive after the welcome (ordering holds only within a channel)
+    this.sendSnapshot(cs, latest.tick, null, 'reliable');
     this.sendRoster();
     if (!reconnected) this.emit('join', slot.id, slot.name);
   }
@@ -501,13 +504,16 @@ export class RoomHost implements RoomHostApi {
         this.onAck(cs, msg.tick);
         return;
       case 'action': {
-        if (msg.player_id !== undefined && msg.player_id !== slot.id) {
-          this.sendError(cs, 'spoofed_player_id', `you are ${slot.id}, not ${msg.player_id}`);
+        // identity claims: player_id (legacy) or playerId must be the connection's own id
+        const claimed = msg.player_id ?? msg.playerId;
+        if (claimed !== undefined && claimed !== slot.id) {
+          this.sendError(cs, 'spoofed_player_id', `you are ${slot.id}, not ${String(claimed)}`);
           return;
         }
-        const { type: _t, player_id: _p, ...rest } = msg;
+        const { type: _t, player_id: _p, playerId: _q, ...rest } = msg;
         void _t;
         void _p;
+        void _q;
         try {
           this.sim.action(slot.id, rest as GameAction);
         } catch (e) {
@@ -692,7 +698,12 @@ export class RoomHost implements RoomHostApi {
     return tel;
   }
 
-  private sendSnapshot(cs: ConnState, tick: number, jsonEntities: string | null): { bytes: number; full: boolean } | null {
+  private sendSnapshot(
+    cs: ConnState,
+    tick: number,
+    jsonEntities: string | null,
+    channel: 'reliable' | 'unreliable' = 'unreliable',
+  ): { bytes: number; full: boolean } | null {
     const slot = cs.slot!;
     let frame: Frame;
     let full = true;
@@ -703,7 +714,7 @@ export class RoomHost implements RoomHostApi {
       full = baseTick === null;
       frame = encodeSnapshotFrame(tick, baseTick, slot.appliedSeq, body);
     }
-    if (!this.sendFrame(cs, frame, 'unreliable')) return null;
+    if (!this.sendFrame(cs, frame, channel)) return null;
     cs.lastSnapshotTick = tick;
     return { bytes: frameBytes(frame), full };
   }
@@ -730,25 +741,29 @@ export class RoomHost implements RoomHostApi {
     };
   }
 
-  private sendRoster(): void {
-    const r = this.roster();
-    this.lastRosterJson = JSON.stringify(r);
+  /** Roster identity without pings (pings alone do not trigger a broadcast). */
+  private static rosterKey(r: RosterMsg): string {
+    let k = r.mode;
+    for (const p of r.players) k += `|${p.id},${p.name},${p.score},${p.connected ? 1 : 0},${p.isHost ? 1 : 0}`;
+    return k;
+  }
+
+  private sendRoster(r: RosterMsg = this.roster()): void {
+    this.lastRosterKey = RoomHost.rosterKey(r);
     this.lastRosterAt = this.now();
     this.rosterDirty = false;
     this.broadcast(r);
+    this.emit('roster', r);
   }
 
   private maybeSendRoster(now: number): void {
-    if (this.rosterDirty || now - this.lastRosterAt >= 1000) {
-      this.sendRoster();
-      return;
-    }
-    // scores change often: compare cheaply at snapshot rate
     const r = this.roster();
-    const j = JSON.stringify({ ...r, players: r.players.map((p) => ({ ...p, ping: 0 })) });
-    const prev = JSON.parse(this.lastRosterJson) as RosterMsg;
-    const pj = JSON.stringify({ ...prev, players: prev.players.map((p) => ({ ...p, ping: 0 })) });
-    if (j !== pj) this.sendRoster();
+    if (this.rosterDirty || now - this.lastRosterAt >= 1000 || RoomHost.rosterKey(r) !== this.lastRosterKey) this.sendRoster(r);
+  }
+
+  /** Room summary (for the server's room list / the host link's room_info). */
+  info(): { players: number; capacity: number; mode: string } {
+    return { players: this.playerCount, capacity: this.limits.maxPlayers, mode: this.sim.mode };
   }
 
   private pingAll(now: number): void {
@@ -833,15 +848,6 @@ export class RoomHost implements RoomHostApi {
   get closed(): boolean {
     return this.closedReason !== null;
   }
-}
-
-// Until core/sim/simulation lands on this branch the simulation factory must be passed in.
-let defaultRestoreSim = async (_b: Uint8Array, _w: WasmSource): Promise<Simulation> => {
-  throw new Error('RoomHost.restore: no simulation restore function available');
-};
-/** Set the default simulation restore (wired to core/sim/simulation). */
-export function setDefaultRestoreSimulation(fn: (b: Uint8Array, w: WasmSource) => Promise<Simulation>): void {
-  defaultRestoreSim = fn;
 }
 
 function stripUndefined<T extends object>(o: T): Partial<T> {

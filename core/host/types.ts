@@ -46,6 +46,15 @@ export interface RoomHostEvents {
   /** No player connected (after the grace period): the owner may expire the room. */
   empty: () => void;
   error: (err: Error) => void;
+  /** The roster was broadcast (on change and ~1 Hz): players, scores, pings, mode. */
+  roster: (r: RosterSnapshot) => void;
+}
+
+/** Same shape as the protocol's roster message. */
+export interface RosterSnapshot {
+  type: 'roster';
+  mode: string;
+  players: { id: PlayerId; name: string; score: number; connected: boolean; ping: number; isHost?: boolean }[];
 }
 
 export interface RoomHostApi {

@@ -17,10 +17,12 @@ export const SANDBOX_CHUNK = 'sandbox';
 export const DISPATCHER_CHUNK = 'dispatcher';
 
 export const SANDBOX_LUA = String.raw`
-local MAX_STRING, random, logf = ...
+local MAX_STRING, random, logf, charge = ...
 local type, error, select, tostring, pairs = type, error, select, tostring, pairs
 local srep, sformat, sgsub, sfind, smatch, sgmatch = string.rep, string.format, string.gsub, string.find, string.match, string.gmatch
-local tconcat, tunpack = table.concat, table.unpack
+local tconcat, tunpack, tinsert, tremove, tsort, tmove = table.concat, table.unpack, table.insert, table.remove, table.sort, table.move
+local sbyte = string.byte
+local floor = math.floor
 local mtointeger, mhuge = math.tointeger, math.huge
 
 local function copy(t)
@@ -29,15 +31,25 @@ local function copy(t)
   return c
 end
 
+-- Sizes are computed in floats: fengari integers are 32-bit and would wrap around.
 local function slen(v)
   local tv = type(v)
-  if tv == "string" then return #v end
-  if tv == "number" then return 32 end
-  return 0
+  if tv == "string" then return #v + 0.0 end
+  if tv == "number" then return 32.0 end
+  return 0.0
 end
 
 -- string ----------------------------------------------------------------------------------
 local S = copy(string)
+S.byte = function(s, i, j)
+  if type(s) == "string" and type(j) == "number" then
+    local ii = type(i) == "number" and i or 1
+    if ii < 0 then ii = #s + ii + 1 end
+    local jj = j < 0 and #s + j + 1 or j
+    if jj - ii > 0 then charge(jj - ii) end
+  end
+  return sbyte(s, i, j)
+end
 S.dump = nil
 S.pack = nil
 S.unpack = nil
@@ -46,30 +58,39 @@ S.packsize = nil
 S.rep = function(s, n, sep)
   if type(n) == "number" and n > 0 and (type(s) == "string" or type(s) == "number") then
     local total = slen(s) * n
-    if sep ~= nil then total = total + slen(sep) * (n - 1) end
-    if total > MAX_STRING then
+    if sep ~= nil then total = total + slen(sep) * (n - 1.0) end
+    if total > MAX_STRING or n > MAX_STRING then
+      if total == 0 then return "" end
       error("string.rep: result too large (max " .. MAX_STRING .. " bytes)", 2)
     end
+    charge(n / 4 + total / 64)
   end
   return srep(s, n, sep)
 end
 
--- Lua patterns backtrack: each quantifier multiplies the work by the subject length.
-local PATTERN_WORK = 2e7
-local function check_pattern(s, p, fname, init)
+-- Lua patterns backtrack: each quantifier can multiply the work by the subject length. The
+-- estimate is conservative (worst case); the linear part is charged to the instruction budget.
+local PATTERN_WORK = 1e8
+local function check_pattern(s, p, fname, plain)
   if type(s) ~= "string" or type(p) ~= "string" then return end
-  if init == true then return end -- plain find
-  local stripped = sgsub(p, "%%.", "")
-  local _, q = sgsub(stripped, "[%*%+%-]", "")
-  local anchored = p:byte(1) == 94 -- '^'
-  local e = q + (anchored and 0 or 1)
-  if e >= 2 and (#s) ^ e > PATTERN_WORK then
-    error(fname .. ": pattern too complex for a subject of " .. #s .. " bytes", 3)
+  local ls, lp = #s + 0.0, #p + 0.0
+  local work
+  if plain then
+    work = (ls + 1) * (lp + 1)
+  else
+    local stripped = sgsub(p, "%%.", "")
+    local _, q = sgsub(stripped, "[%*%+%-]", "")
+    local anchored = sbyte(p, 1) == 94 -- '^'
+    work = (anchored and 1 or (ls + 1)) * (lp + 1) * (ls + 1) ^ q
   end
+  if work > PATTERN_WORK then
+    error(fname .. ": pattern too complex for a subject of " .. ls .. " bytes", 3)
+  end
+  charge(ls // 16)
 end
 
 S.find = function(s, p, init, plain)
-  if not plain then check_pattern(s, p, "string.find") end
+  check_pattern(s, p, "string.find", plain)
   return sfind(s, p, init, plain)
 end
 S.match = function(s, p, init)
@@ -87,6 +108,7 @@ S.gsub = function(s, p, repl, n)
   if tr == "string" or tr == "number" then
     local r = tostring(repl)
     local _, k = sgsub(r, "%%[0-9]", "")
+    k = k + 0.0
     local matches = ls + 1
     if type(n) == "number" and n < matches then matches = n end
     if matches < 0 then matches = 0 end
@@ -135,9 +157,32 @@ T.concat = function(t, sep, i, j)
         total = total + slen(t[k]) + ls
         if total > MAX_STRING then error("table.concat: result too large (max " .. MAX_STRING .. " bytes)", 2) end
       end
+      charge(total // 64)
     end
   end
   return tconcat(t, sep, i, j)
+end
+T.insert = function(t, ...)
+  if select("#", ...) >= 2 and type(t) == "table" then charge(#t) end
+  return tinsert(t, ...)
+end
+T.remove = function(t, pos)
+  if pos ~= nil and type(t) == "table" then charge(#t) end
+  return tremove(t, pos)
+end
+T.sort = function(t, f)
+  if type(t) == "table" then
+    local n = #t
+    if n > 1 then charge(floor(n * math.log(n, 2)) * 2) end
+  end
+  return tsort(t, f)
+end
+T.move = function(a1, f, e, t, a2)
+  if type(f) == "number" and type(e) == "number" and e >= f then
+    if e - f > 1e6 then error("table.move: range too large", 2) end
+    charge(e - f)
+  end
+  return tmove(a1, f, e, t, a2)
 end
 T.unpack = function(t, i, j)
   local first = i or 1
@@ -159,7 +204,7 @@ local U = copy(utf8)
 local B = {
   assert = assert, error = error, ipairs = ipairs, next = next, pairs = pairs, pcall = pcall,
   xpcall = xpcall, select = select, tonumber = tonumber, tostring = tostring, type = type,
-  rawequal = rawequal, rawget = rawget, rawset = rawset, rawlen = rawlen,
+  rawequal = rawequal, rawget = rawget, rawlen = rawlen, -- no rawset: it would bypass read-only views
   setmetatable = setmetatable, getmetatable = getmetatable, print = logf,
   _VERSION = _VERSION,
 }
@@ -182,9 +227,24 @@ local libs, budget_begin, api, flags = ...
 local pcall, rawget, rawset, type, setmetatable, load, pairs, error, tostring =
       pcall, rawget, rawset, type, setmetatable, load, pairs, error, tostring
 
+local next = next
 local STATE = {}
-local PLAYERS = {}   -- player records in join order
+local PLAYERS = {}   -- player records in join order (host-owned, written only from JS)
+local VIEWS = {}     -- read-only views of PLAYERS, what scripts see
 local BY_ID = {}     -- player id -> record
+local BY_ID_VIEW = {} -- player id -> view
+
+-- Read-only view of a table: scripts can read, index, # and pairs/ipairs it, never write it.
+-- (rawset is not available to scripts, so the view cannot be bypassed.)
+local function ro(t, what)
+  return setmetatable({}, {
+    __index = t,
+    __newindex = function() error(what .. " is read-only", 2) end,
+    __len = function() return #t end,
+    __pairs = function() return next, t, nil end,
+    __metatable = false,
+  })
+end
 local scripts = {}   -- { name=, env=, mode=, index= } in load order
 local by_name = {}
 local current_mode = nil
@@ -192,9 +252,9 @@ local errs = nil
 
 local GAME = {}
 for k, v in pairs(api) do GAME[k] = v end
-GAME.players = PLAYERS
-GAME.player = function(pid) return BY_ID[pid] end
-GAME.FLAGS = flags
+GAME.players = ro(VIEWS, "game.players")
+GAME.player = function(pid) return BY_ID_VIEW[pid] end
+GAME.FLAGS = ro(flags, "game.FLAGS")
 GAME.dt = 1 / 60
 GAME.mode = function() return current_mode end
 local game_proxy = setmetatable({}, {
@@ -246,6 +306,22 @@ local function report(name, msg)
   errs[#errs + 1] = msg
 end
 
+-- A freshly hot-reloaded script is on probation (s.prev = the version it replaced) until the
+-- host ends it; if one of its handlers throws meanwhile, the previous version is put back.
+local REVERTED = " [reverted to the previous version]"
+local function fail(s, msg)
+  local cur = by_name[s.name]
+  if cur == s and s.prev then
+    local prev = s.prev
+    s.prev = nil
+    prev.prev = nil
+    scripts[s.index] = prev
+    by_name[s.name] = prev
+    msg = msg .. REVERTED
+  end
+  report(s.name, msg)
+end
+
 local function active(s)
   return s.mode == nil or s.mode == current_mode
 end
@@ -258,7 +334,7 @@ local function each(hook, a, b)
       if type(f) == "function" then
         if budget_begin() then
           local ok, e = pcall(f, a, b)
-          if not ok then report(s.name, errmsg(e)) end
+          if not ok then fail(s, errmsg(e)) end
         else
           report(s.name, "instruction budget per tick exhausted; " .. hook .. " skipped")
         end
@@ -277,7 +353,7 @@ end
 
 function D.dispatch_player(hook, pid)
   errs = nil
-  local p = BY_ID[pid]
+  local p = BY_ID_VIEW[pid]
   if p then each(hook, p) end
   return errs
 end
@@ -286,16 +362,45 @@ end
 function D.dispatch_actions(list)
   errs = nil
   for j = 1, #list, 2 do
-    local p = BY_ID[list[j]]
+    local p = BY_ID_VIEW[list[j]]
     if p then each("on_action", p, list[j + 1]) end
   end
   return errs
 end
 
--- list = { event1, event2, ... }
+-- list = { event1, event2, ... }. Each script handles the whole batch inside one pcall; after
+-- an error the batch resumes with the next event (fresh per-call budget), so one bad event
+-- costs that script only that event.
 function D.dispatch_events(list)
   errs = nil
-  for j = 1, #list do each("on_event", list[j]) end
+  local n = #list
+  if n == 0 then return nil end
+  for i = 1, #scripts do
+    local s = scripts[i]
+    if active(s) then
+      local f = rawget(s.env, "on_event")
+      if type(f) == "function" then
+        local j = 1
+        while j <= n do
+          if not budget_begin() then
+            report(s.name, "instruction budget per tick exhausted; on_event skipped")
+            break
+          end
+          local ok, e = pcall(function()
+            while j <= n do
+              local ev = list[j]
+              j = j + 1
+              f(ev)
+            end
+          end)
+          if not ok then
+            fail(s, errmsg(e))
+            if by_name[s.name] ~= s then break end -- reverted: its replacement sees the next batch
+          end
+        end
+      end
+    end
+  end
   return errs
 end
 
@@ -308,7 +413,7 @@ function D.dispatch_one(name, hook)
     if type(f) == "function" then
       if budget_begin() then
         local ok, e = pcall(f)
-        if not ok then report(s.name, errmsg(e)) end
+        if not ok then fail(s, errmsg(e)) end
       end
     end
   end
@@ -342,12 +447,33 @@ function D.load_script(name, code)
   local s = { name = name, env = env, mode = mode }
   if old then
     s.index = old.index
+    old.prev = nil
+    s.prev = old
   else
     s.index = #scripts + 1
   end
   scripts[s.index] = s
   by_name[name] = s
   return true, old == nil, mode
+end
+
+function D.end_probation(name)
+  local s = by_name[name]
+  if s then s.prev = nil end
+end
+
+-- Restore: re-create the probation state of a script (its previous version's code).
+function D.load_prev(name, code)
+  local cur = by_name[name]
+  if not cur then return false, "no script " .. name end
+  local env = new_env()
+  local f, err = load(code, "=" .. name, "t", env)
+  if not f then return false, errmsg(err) end
+  if not budget_begin() then return false, "instruction budget exhausted" end
+  local ok, e = pcall(f)
+  if not ok then return false, errmsg(e) end
+  cur.prev = { name = name, env = env, mode = rawget(env, "MODE"), index = cur.index }
+  return true
 end
 
 function D.set_mode(m) current_mode = m end
@@ -368,20 +494,32 @@ end
 
 function D.player_add(pid, name, entity)
   local r = { id = pid, name = name, entity = entity, dx = 0.0, dy = 0.0, connected = true }
+  local v = ro(r, "player record")
   PLAYERS[#PLAYERS + 1] = r
+  VIEWS[#VIEWS + 1] = v
   BY_ID[pid] = r
+  BY_ID_VIEW[pid] = v
 end
 
 function D.player_remove(pid)
   local r = BY_ID[pid]
   if not r then return end
   BY_ID[pid] = nil
+  BY_ID_VIEW[pid] = nil
   local n = #PLAYERS
   local found = false
   for i = 1, n do
-    if found then PLAYERS[i - 1] = PLAYERS[i] elseif PLAYERS[i] == r then found = true end
+    if found then
+      PLAYERS[i - 1] = PLAYERS[i]
+      VIEWS[i - 1] = VIEWS[i]
+    elseif PLAYERS[i] == r then
+      found = true
+    end
   end
-  if found then PLAYERS[n] = nil end
+  if found then
+    PLAYERS[n] = nil
+    VIEWS[n] = nil
+  end
 end
 
 -- flat = { pid1, dx1, dy1, pid2, dx2, dy2, ... }

@@ -59,6 +59,8 @@ export type ScriptLoadOutcome =
 
 const SCRIPT_NAME = /^[A-Za-z0-9_][A-Za-z0-9_\-./]{0,63}\.lua$/;
 export const MAX_SCRIPT_BYTES = 64 * 1024;
+/** Suffix the dispatcher appends to an error that made it revert a hot reload. */
+export const REVERTED_SUFFIX = ' [reverted to the previous version]';
 
 export function validateScriptName(name: string): string | null {
   if (typeof name !== 'string' || !SCRIPT_NAME.test(name) || name.includes('..')) {
@@ -133,7 +135,13 @@ export class LuaSandbox {
       if (rnd) lua.lua_pushjsfunction(L, rnd);
       else lua.lua_pushnil(L);
       lua.lua_pushjsfunction(L, logf);
-      return 3;
+      // charge(n): counts n instructions of work done inside a builtin against the budget
+      lua.lua_pushjsfunction(L, (L2: LuaState) => {
+        const n = lua.lua_tonumber(L2, 1);
+        if (n > 0) this.charge(L2, n);
+        return 0;
+      });
+      return 4;
     });
     const libsIdx = lua.lua_gettop(L);
     // 2. dispatcher
@@ -160,7 +168,7 @@ export class LuaSandbox {
     lua.lua_settop(L, 0);
     for (const fn of [
       'dispatch', 'dispatch_player', 'dispatch_actions', 'dispatch_events', 'dispatch_one',
-      'load_script', 'set_mode', 'modes', 'get_state', 'set_state', 'player_add',
+      'load_script', 'end_probation', 'load_prev', 'set_mode', 'modes', 'get_state', 'set_state', 'player_add',
       'player_remove', 'player_inputs', 'player_connected',
     ]) {
       lua.lua_rawgeti(L, lua.LUA_REGISTRYINDEX, this.refD);
@@ -207,6 +215,21 @@ export class LuaSandbox {
     this.over = false;
     lua.lua_sethook(L, this.hook, lua.LUA_MASKCOUNT, GRAIN);
     return true;
+  }
+
+  /** Counts work done inside a builtin; once over budget the next script instruction raises. */
+  private charge(L: LuaState, n: number): void {
+    if (this.over) return;
+    this.callUsed += n;
+    this.tickUsed += n;
+    if (this.callUsed > this.budget.perCall || this.tickUsed > this.budget.perTick) {
+      this.over = true;
+      this.overReason =
+        this.callUsed > this.budget.perCall
+          ? `instruction budget exceeded (${this.budget.perCall} per call)`
+          : `instruction budget exceeded (${this.budget.perTick} per tick)`;
+      lua.lua_sethook(L, this.hook, lua.LUA_MASKCOUNT, 1);
+    }
   }
 
   private onHook(L: LuaState, ar: { source?: Uint8Array; short_src?: Uint8Array; currentline?: number }): void {
@@ -330,7 +353,14 @@ export class LuaSandbox {
       lua.lua_createtable(L, events.length, 0);
       let i = 1;
       for (const ev of events) {
-        this.pushPlain(ev, 0);
+        lua.lua_createtable(L, 0, 10);
+        for (const k in ev) {
+          const v = ev[k];
+          if (v === undefined) continue;
+          if (typeof v === 'string') lua.lua_pushstring(L, this.ls(v));
+          else this.pushScalar(v);
+          lua.lua_setfield(L, -2, this.ls(k));
+        }
         lua.lua_rawseti(L, -2, i++);
       }
       return 1;
@@ -344,6 +374,17 @@ export class LuaSandbox {
       lua.lua_pushstring(this.L, to_luastring(hook));
       return 2;
     });
+  }
+
+  private lsCache = new Map<string, Uint8Array>();
+  /** Cached Lua string bytes for the small fixed vocabulary (event keys, kinds, ids). */
+  private ls(s: string): Uint8Array {
+    let b = this.lsCache.get(s);
+    if (!b) {
+      b = to_luastring(s);
+      if (this.lsCache.size < 4096) this.lsCache.set(s, b);
+    }
+    return b;
   }
 
   private pushScalar(v: unknown): void {
@@ -420,6 +461,29 @@ export class LuaSandbox {
     }
     lua.lua_settop(L, base);
     return out;
+  }
+
+  /** The reloaded script `name` keeps its new version for good (no more automatic revert). */
+  endProbation(name: string): void {
+    const base = this.call('end_probation', () => {
+      lua.lua_pushstring(this.L, to_luastring(name));
+      return 1;
+    }, 0);
+    lua.lua_settop(this.L, base);
+  }
+
+  /** Restore helper: re-creates the previous version of a script on probation. */
+  loadPrev(name: string, code: string): void {
+    const L = this.L;
+    const base = this.call('load_prev', () => {
+      lua.lua_pushstring(L, to_luastring(name));
+      lua.lua_pushstring(L, to_luastring(code));
+      return 2;
+    }, 2);
+    const ok = lua.lua_toboolean(L, base + 1);
+    const msg = ok ? '' : to_jsstring(lua.lua_tolstring(L, base + 2) ?? to_luastring('?'));
+    lua.lua_settop(L, base);
+    if (!ok) throw new Error(`restore: previous version of ${name} failed to load: ${msg}`);
   }
 
   setMode(mode: string | null): void {

@@ -27,6 +27,12 @@ export const ErrorCodes = [
   'slow_consumer',
   'script_error',
   'internal',
+  // server errors (host-server: /ws and the host link)
+  'room_not_found',
+  'forbidden',
+  'host_offline',
+  'room_server_hosted',
+  'server_shutdown',
 ] as const;
 export type ErrorCode = (typeof ErrorCodes)[number];
 
@@ -42,7 +48,12 @@ const direction = z.enum(['up', 'down', 'left', 'right']);
 
 export const HelloSchema = z.object({
   type: z.literal('hello'),
-  name: z.string().trim().min(1).max(32),
+  name: z
+    .string()
+    .trim()
+    .min(1)
+    .max(32)
+    .regex(/^[^\u0000-\u001f\u007f]+$/, 'name: no control characters'),
   token: z.string().min(1).max(128).optional(),
   encoding: z.enum(['binary', 'json']).optional(),
   hostToken: z.string().min(1).max(256).optional(),
@@ -186,6 +197,14 @@ const QUpdateSchema = z.object({
   flags: z.number().int().min(0),
   r: z.number().int().min(0),
   h: z.number().int().min(0),
+});
+
+/** Header of a binary snapshot (validated on every decode). */
+export const SnapshotHeaderSchema = z.object({
+  type: z.literal('snapshot_bin'),
+  tick: seqNum,
+  baseTick: seqNum.nullable(),
+  lastInputSeq: seqNum,
 });
 
 /** Parsed binary snapshot (structure; reconstruct with core/snapshot applySnapshot). */

@@ -15,7 +15,7 @@
 import { loadPhysics, PhysicsWorld } from '../physics';
 import type { PhysicsWorldApi, WasmSource, WorldConfig } from '../physics/types';
 import { BodyKind, PhysicsEventType } from '../physics/types';
-import { LuaSandbox, argInteger, argNumber, argString, luaError } from '../lua/sandbox';
+import { LuaSandbox, REVERTED_SUFFIX, argInteger, argNumber, argString, luaError } from '../lua/sandbox';
 import type { LuaBudget, LuaCFunction, LuaState, RawScriptError } from '../lua/sandbox';
 import { lua, to_luastring } from '../lua/fengari';
 import { ENTITY_KINDS } from './types';
@@ -35,6 +35,8 @@ const MAX_QUEUED_ACTIONS = 1024;
 const MAX_MESSAGES = 512;
 const MAX_MESSAGE_LEN = 280;
 const WALL_THICKNESS = 20;
+/** After a hot reload, a runtime error within this many ticks puts the previous version back. */
+export const PROBATION_TICKS = 60;
 
 export const PLAYER_RADIUS = 16;
 const DEFAULT_RADIUS: Record<string, number> = { npc: 14, coin: 10, powerup: 14, zone: 120 };
@@ -44,17 +46,11 @@ export const LUA_FLAGS: Record<string, number> = {
   it: 1, boost: 2, shield: 4, magnet: 8, fleeing: 16, chasing: 32,
 };
 
-export interface SimulationExtraOptions {
-  /** Clock for telemetry only (ms). Default performance.now. */
-  now?: () => number;
-  budget?: Partial<LuaBudget>;
-  /** Values readable by scripts through game.setting(name). */
-  settings?: Record<string, number | string | boolean>;
-  /** Receives print() output of scripts. */
-  log?: (text: string) => void;
-}
+/** Options accepted by restoreSimulation besides the blob (the rest comes from the blob). */
+export type SimulationExtraOptions = Pick<SimulationOptions, 'now' | 'log'>;
 
-export type FullSimulationOptions = SimulationOptions & SimulationExtraOptions;
+/** Kept as an alias: all options are now in the SimulationOptions contract. */
+export type FullSimulationOptions = SimulationOptions;
 
 interface Ent {
   id: number;
@@ -92,6 +88,8 @@ interface Header {
   }[];
   entities: [number, string, string, number, string | null][];
   actions: [string, Record<string, unknown>][];
+  /** Hot-reloaded scripts still on probation: [name, until tick, previous code]. */
+  probation?: [string, number, string][];
 }
 
 const MAGIC = [0x57, 0x4c, 0x53, 0x31]; // "WLS1"
@@ -123,6 +121,7 @@ class SimulationImpl implements Simulation {
   private scriptCode = new Map<string, string>();
   private scriptOrder: string[] = [];
   private modeList: string[] = [];
+  private probation = new Map<string, { until: number; prevCode: string }>();
   private actions: { pid: string; action: Record<string, unknown> }[] = [];
   private messages: OutgoingMessage[] = [];
   private pendingErrors: ScriptError[] = [];
@@ -130,6 +129,7 @@ class SimulationImpl implements Simulation {
   private disposed = false;
   // bulk view cache
   private viewsDirty = true;
+  private structureDirty = true;
   private indexOf = new Map<number, number>();
   private byKind = new Map<EntityKind, number[]>();
   private posView: Float32Array = new Float32Array(0);
@@ -183,6 +183,7 @@ class SimulationImpl implements Simulation {
     if (owner !== undefined) e.owner = owner;
     this.ents.set(id, e);
     this.viewsDirty = true;
+    this.structureDirty = true;
     return id;
   }
 
@@ -190,6 +191,7 @@ class SimulationImpl implements Simulation {
     this.world.remove(id);
     this.ents.delete(id);
     this.viewsDirty = true;
+    this.structureDirty = true;
   }
 
   loadInitialScripts(scripts: Record<string, string>): void {
@@ -212,20 +214,35 @@ class SimulationImpl implements Simulation {
 
   // ------------------------------------------------------------------ views
 
+  private cachedIds: Uint32Array = new Uint32Array(0);
+
   private refresh(): void {
     if (!this.viewsDirty) return;
     const ids = this.world.ids();
-    this.indexOf.clear();
-    const byKind = new Map<EntityKind, number[]>();
-    for (const k of ENTITY_KINDS) byKind.set(k, []);
-    for (let i = 0; i < ids.length; i++) {
-      const id = ids[i];
-      this.indexOf.set(id, i);
-      const e = this.ents.get(id);
-      if (e) byKind.get(e.kind)!.push(id);
+    // The id -> index maps only change when bodies are added/removed (or the engine reorders):
+    // compare with the last id list instead of rebuilding every tick.
+    let same = ids.length === this.cachedIds.length && !this.structureDirty;
+    if (same) {
+      const c = this.cachedIds;
+      for (let i = 0; i < ids.length; i++) {
+        if (ids[i] !== c[i]) { same = false; break; }
+      }
     }
-    for (const list of byKind.values()) list.sort((a, b) => a - b);
-    this.byKind = byKind;
+    if (!same) {
+      this.indexOf.clear();
+      const byKind = new Map<EntityKind, number[]>();
+      for (const k of ENTITY_KINDS) byKind.set(k, []);
+      for (let i = 0; i < ids.length; i++) {
+        const id = ids[i];
+        this.indexOf.set(id, i);
+        const e = this.ents.get(id);
+        if (e) byKind.get(e.kind)!.push(id);
+      }
+      for (const list of byKind.values()) list.sort((a, b) => a - b);
+      this.byKind = byKind;
+      this.cachedIds = ids.slice();
+      this.structureDirty = false;
+    }
     this.posView = this.world.positions();
     this.velView = this.world.velocities();
     this.viewsDirty = false;
@@ -318,6 +335,25 @@ class SimulationImpl implements Simulation {
         if (!Number.isFinite(vx) || !Number.isFinite(vy)) luaError(L, 'game.set_velocity: velocity must be finite');
         this.world.setVelocity(e.id, vx, vy);
         return 0;
+      },
+      // steer(id, tx, ty, max_dv): move the velocity towards (tx, ty) by at most max_dv (default:
+      // all the way). One call instead of vel + set_velocity; returns the new velocity.
+      steer: (L) => {
+        mutating(L, 'steer');
+        const e = dynamic(L, entArg(L, 1), 'steer');
+        const tx = argNumber(L, 2); const ty = argNumber(L, 3);
+        const maxDv = L_.lua_type(L, 4) === L_.LUA_TNUMBER ? L_.lua_tonumber(L, 4) : Infinity;
+        if (!Number.isFinite(tx) || !Number.isFinite(ty) || Number.isNaN(maxDv)) luaError(L, 'game.steer: values must be finite');
+        const i = this.idx(e.id);
+        const vx = this.velView[2 * i]; const vy = this.velView[2 * i + 1];
+        let dx = tx - vx; let dy = ty - vy;
+        const d = Math.sqrt(dx * dx + dy * dy);
+        let nx = tx; let ny = ty;
+        if (d > maxDv) { dx = (dx * maxDv) / d; dy = (dy * maxDv) / d; nx = vx + dx; ny = vy + dy; }
+        if (d > 0.01) this.world.setVelocity(e.id, nx, ny);
+        else { nx = vx; ny = vy; }
+        L_.lua_pushnumber(L, nx); L_.lua_pushnumber(L, ny);
+        return 2;
       },
       impulse: (L) => {
         mutating(L, 'impulse');
@@ -440,9 +476,12 @@ class SimulationImpl implements Simulation {
           if (d2 < bestD2 || (best < 0 && d2 <= bestD2)) { best = id; bestD2 = d2; }
         }
         if (best < 0) { L_.lua_pushnil(L); return 1; }
+        const bi = this.indexOf.get(best)!;
         L_.lua_pushinteger(L, best);
         L_.lua_pushnumber(L, Math.sqrt(bestD2));
-        return 2;
+        L_.lua_pushnumber(L, pos[2 * bi]);
+        L_.lua_pushnumber(L, pos[2 * bi + 1]);
+        return 4;
       },
       within: (L) => {
         const k = kindArg(L, 1);
@@ -501,10 +540,19 @@ class SimulationImpl implements Simulation {
     const target = into ? into.luaMs : this.pendingLua;
     target[hook] = (target[hook] ?? 0) + ms;
     for (const e of errs) {
+      if (e.message.endsWith(REVERTED_SUFFIX)) this.reverted(e.script);
       const se: ScriptError = { ...e, hook };
       if (into) into.errors.push(se);
       else this.pushPending(se);
     }
+  }
+
+  private reverted(name: string): void {
+    const p = this.probation.get(name);
+    if (!p) return;
+    this.scriptCode.set(name, p.prevCode);
+    this.probation.delete(name);
+    this.modeList = this.sb.modes();
   }
 
   private pushPending(e: ScriptError): void {
@@ -669,6 +717,14 @@ class SimulationImpl implements Simulation {
     if (events.length) this.runHook('on_event', () => this.sb.dispatchEvents(events), tel);
     // 6.
     this._tick++;
+    if (this.probation.size) {
+      for (const name of [...this.probation.keys()].sort()) {
+        if (this.probation.get(name)!.until <= this._tick) {
+          this.probation.delete(name);
+          this.sb.endProbation(name);
+        }
+      }
+    }
     let total = 0;
     for (const k of Object.keys(tel.luaMs)) total += tel.luaMs[k];
     tel.luaTotalMs = total;
@@ -727,6 +783,7 @@ class SimulationImpl implements Simulation {
       return { ok: false, error };
     }
     if (r.isNew) this.scriptOrder.push(name);
+    else this.probation.set(name, { until: this._tick + PROBATION_TICKS, prevCode: this.scriptCode.get(name)! });
     this.scriptCode.set(name, code);
     this.modeList = this.sb.modes();
     if (r.isNew) {
@@ -822,6 +879,7 @@ class SimulationImpl implements Simulation {
       }),
       entities: ents.map((e) => [e.id, e.kind, e.variant, e.flags, e.owner ?? null]),
       actions: this.actions.map((a) => [a.pid, a.action]),
+      probation: [...this.probation.keys()].sort().map((n) => [n, this.probation.get(n)!.until, this.probation.get(n)!.prevCode]),
     };
     const hb = new TextEncoder().encode(stableStringify(header));
     const phys = this.world.snapshot();
@@ -862,6 +920,7 @@ class SimulationImpl implements Simulation {
       this.ents.set(id, e);
     }
     this.viewsDirty = true;
+    this.structureDirty = true;
     this.sb.loadState(state);
     for (const hp of header.players) {
       const p: Player = { ...hp };
@@ -876,6 +935,11 @@ class SimulationImpl implements Simulation {
     });
     this.sb.playerInputs(inputs);
     for (const [name, code] of header.scripts) this.reloadForRestore(name, code);
+    for (const [name, until, prevCode] of header.probation ?? []) {
+      this.sb.beginTick();
+      this.sb.loadPrev(name, prevCode);
+      this.probation.set(name, { until, prevCode });
+    }
     this.modeList = this.sb.modes();
     if (!this.modeList.includes(header.mode)) throw new Error(`restore: mode ${header.mode} not defined by the scripts`);
     this._mode = header.mode;

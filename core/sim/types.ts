@@ -94,6 +94,14 @@ export interface SimulationOptions {
   seed?: number;
   arena?: { width: number; height: number };
   npcs?: number; // NPCs spawned at start (default chosen by the mode)
+  /** Values scripts read with game.setting(name), e.g. { round_seconds: 60 }. */
+  settings?: Record<string, number | string | boolean>;
+  /** Lua instruction budget overrides (defaults: 100k per handler call, 400k per tick, depth 200). */
+  budget?: { perCall?: number; perTick?: number; maxDepth?: number };
+  /** Clock in ms for telemetry only (default performance.now); never influences state. */
+  now?: () => number;
+  /** Receives print() output of scripts. */
+  log?: (text: string) => void;
 }
 
 export type LoadResult = { ok: true } | { ok: false; error: ScriptError };

@@ -157,6 +157,7 @@ function readFull(r: ByteReader, prevId: number): QEntity {
   const kind = r.u8();
   if (kind >= ENTITY_KINDS.length) throw new BinaryError(`unknown entity kind index ${kind}`);
   const flags = r.uvar();
+  if (flags > 0xffffffff) throw new BinaryError('flags out of range');
   const x = r.svar();
   const y = r.svar();
   const vx = kind === PLAYER_KIND ? r.svar() : 0;
@@ -294,7 +295,10 @@ export function readSnapshotBody(r: ByteReader): { removed: number[]; added: QEn
       u.dvx = r.svar();
       u.dvy = r.svar();
     }
-    if (mask & UpdateMask.Flags) u.flags = r.uvar();
+    if (mask & UpdateMask.Flags) {
+      u.flags = r.uvar();
+      if (u.flags > 0xffffffff) throw new BinaryError('flags out of range');
+    }
     if (mask & UpdateMask.Size) {
       u.r = r.uvar();
       u.h = r.uvar();
@@ -310,48 +314,63 @@ export class SnapshotApplyError extends Error {}
 /**
  * Reconstruct the full state of a parsed snapshot. `base` must be the state at packet.baseTick
  * (ignored for a full snapshot). Throws SnapshotApplyError when the packet does not fit the base.
+ * States are immutable: entities that did not change are shared with the baseline (one merge
+ * walk over id-sorted lists, no maps), which keeps decoding cheap for many clients.
  */
 export function applySnapshot(p: SnapshotPacket, base: readonly QEntity[] | null): QEntity[] {
   if (p.baseTick === null) {
     if (p.removed.length || p.updated.length) throw new SnapshotApplyError('full snapshot with delta records');
-    return p.added.map((e) => ({ ...e }));
+    return p.added.slice();
   }
   if (!base) throw new SnapshotApplyError(`missing baseline ${p.baseTick}`);
   const dt = p.tick - p.baseTick;
-  const map = new Map<number, QEntity>();
-  for (const b of base) map.set(b.id, b);
-  for (const id of p.removed) {
-    if (!map.delete(id)) throw new SnapshotApplyError(`removed unknown entity ${id}`);
-  }
-  for (const u of p.updated) {
-    const b = map.get(u.id);
-    if (!b) throw new SnapshotApplyError(`update for unknown entity ${u.id}`);
-    if (u.mask & UpdateMask.Vel && b.kind !== PLAYER_KIND) throw new SnapshotApplyError(`velocity update for non-player ${u.id}`);
-    const e: QEntity = { ...b };
-    e.x = predictPos(b.x, b.vx, dt) + u.ex;
-    e.y = predictPos(b.y, b.vy, dt) + u.ey;
-    if (u.mask & UpdateMask.Vel) {
-      e.vx = b.vx + u.dvx;
-      e.vy = b.vy + u.dvy;
+  const { removed, added, updated } = p;
+  const out: QEntity[] = [];
+  let ri = 0;
+  let ai = 0;
+  let ui = 0;
+  for (const b of base) {
+    while (ai < added.length && added[ai].id < b.id) out.push(added[ai++]);
+    if (ri < removed.length && removed[ri] === b.id) {
+      ri++;
+      continue;
     }
-    if (u.mask & UpdateMask.Flags) e.flags = u.flags;
-    if (u.mask & UpdateMask.Size) {
-      e.r = u.r;
-      e.h = u.h;
+    if (ai < added.length && added[ai].id === b.id) {
+      // replaced (kind/variant/owner changed)
+      if (ui < updated.length && updated[ui].id === b.id) throw new SnapshotApplyError(`entity ${b.id} both replaced and updated`);
+      out.push(added[ai++]);
+      continue;
     }
-    map.set(u.id, e);
-  }
-  // Entities neither updated nor removed keep their baseline values, but their position is the
-  // dead-reckoned one (the encoder omits them only when that prediction is exact).
-  if (dt !== 0) {
-    const updatedIds = new Set(p.updated.map((u) => u.id));
-    for (const [id, b] of map) {
-      if (updatedIds.has(id) || (b.vx === 0 && b.vy === 0)) continue;
-      map.set(id, { ...b, x: predictPos(b.x, b.vx, dt), y: predictPos(b.y, b.vy, dt) });
+    if (ui < updated.length && updated[ui].id === b.id) {
+      const u = updated[ui++];
+      if (u.mask & UpdateMask.Vel && b.kind !== PLAYER_KIND) throw new SnapshotApplyError(`velocity update for non-player ${u.id}`);
+      const vel = (u.mask & UpdateMask.Vel) !== 0;
+      const size = (u.mask & UpdateMask.Size) !== 0;
+      out.push({
+        id: b.id,
+        kind: b.kind,
+        x: predictPos(b.x, b.vx, dt) + u.ex,
+        y: predictPos(b.y, b.vy, dt) + u.ey,
+        vx: vel ? b.vx + u.dvx : b.vx,
+        vy: vel ? b.vy + u.dvy : b.vy,
+        r: size ? u.r : b.r,
+        h: size ? u.h : b.h,
+        flags: u.mask & UpdateMask.Flags ? u.flags : b.flags,
+        variant: b.variant,
+        owner: b.owner,
+      });
+      continue;
     }
+    // not mentioned: baseline values at the dead-reckoned position
+    if (dt !== 0 && (b.vx !== 0 || b.vy !== 0)) out.push({ ...b, x: predictPos(b.x, b.vx, dt), y: predictPos(b.y, b.vy, dt) });
+    else out.push(b);
   }
-  for (const e of p.added) map.set(e.id, { ...e });
-  const out = [...map.values()];
-  out.sort((a, b) => a.id - b.id);
+  while (ai < added.length) out.push(added[ai++]);
+  if (ri !== removed.length) throw new SnapshotApplyError(`removed unknown entity ${removed[ri]}`);
+  if (ui !== updated.length) throw new SnapshotApplyError(`update for unknown entity ${updated[ui].id}`);
+  // added ids that collided with nothing are fine; out must stay strictly ascending
+  for (let i = 1; i < out.length; i++) {
+    if (out[i].id <= out[i - 1].id) throw new SnapshotApplyError(`duplicate entity ${out[i].id}`);
+  }
   return out;
 }

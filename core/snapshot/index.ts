@@ -150,7 +150,14 @@ export class SnapshotDecoder {
  */
 export function toViews(state: readonly QEntity[], prev?: readonly QEntity[] | null, dticks = 0): EntityView[] {
   if (!prev || dticks <= 0) return state.map((e) => dequantizeEntity(e));
-  const byId = new Map<number, QEntity>();
-  for (const p of prev) byId.set(p.id, p);
-  return state.map((e) => dequantizeEntity(e, byId.get(e.id), dticks));
+  // both lists are sorted by id: one merge walk
+  const out: EntityView[] = new Array(state.length);
+  let j = 0;
+  for (let i = 0; i < state.length; i++) {
+    const e = state[i];
+    while (j < prev.length && prev[j].id < e.id) j++;
+    const p = j < prev.length && prev[j].id === e.id ? prev[j] : undefined;
+    out[i] = dequantizeEntity(e, p, dticks);
+  }
+  return out;
 }

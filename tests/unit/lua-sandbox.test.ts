@@ -75,6 +75,16 @@ test('allocation bombs are refused: string.rep, doubling concat, table.concat, g
     ['local s = ("x"):rep(200000) return string.format("%s%s", s, s)', /string.format: result too large/],
     ['return table.unpack({}, 1, 1e7)', /too many results/],
     ['return string.find(("a"):rep(20000), ".-.-.-.-b")', /pattern too complex/],
+    ['return string.find(("a"):rep(200000), ("a"):rep(100000) .. "b", 1, true)', /pattern too complex/],
+    ['return ("a"):rep(150000):find(("a"):rep(1000) .. "b")', /pattern too complex/],
+    ['return ("x"):rep(5000):gsub("%s*x", "y")', /pattern too complex/],
+    // work inside C builtins is charged to the budget
+    ['local t = { ("x"):rep(200000):byte(1, -1) } for i = 1, 1e6 do table.insert(t, 1, i) end', /instruction budget exceeded/],
+    ['local t = { ("x"):rep(200000):byte(1, -1) } for i = 1, 1e6 do table.remove(t, 1) end', /instruction budget exceeded/],
+    ['local t = { ("x"):rep(200000):byte(1, -1) } for i = 1, 100 do table.sort(t) end', /instruction budget exceeded/],
+    ['for i = 1, 1e6 do table.move({}, 1, 900000, 2) end', /instruction budget exceeded/],
+    ['return ("x"):rep(0) .. ("x"):rep(1e9, "")', /string.rep: result too large/],
+    ['for i = 1, 1e6 do local _ = (""):rep(1e9) end', /instruction budget exceeded/],
   ];
   for (const [body, re] of bombs) {
     const { sim, r } = await withMod(`function on_tick()\n${body}\nend`);
@@ -104,8 +114,24 @@ test('no os, io, require, dofile, loadfile, load, debug, string.dump, package, c
     if ok then present[#present + 1] = "state replaceable" end
     ok = pcall(setmetatable, _G, nil)
     if ok then present[#present + 1] = "env metatable" end
+    if rawset ~= nil then present[#present + 1] = "rawset" end
+    ok = pcall(function() game.FLAGS.it = 99 end)
+    if ok then present[#present + 1] = "FLAGS writable" end
+    ok = pcall(function() game.players[1] = false end)
+    if ok then present[#present + 1] = "players writable" end
+    PROBE_PLAYER = function()
+      local p = game.players[1]
+      local bad = {}
+      if not p or p.id ~= "player_1" or #game.players ~= 1 then bad[#bad + 1] = "players view" end
+      if pcall(function() p.dx = 5 end) then bad[#bad + 1] = "record writable" end
+      local n = 0
+      for _, q in ipairs(game.players) do n = n + 1 end
+      for k, v in pairs(game.player("player_1")) do n = n + 1 end
+      if n ~= 7 then bad[#bad + 1] = "iteration " .. n end
+      return table.concat(bad, ",")
+    end
     PRESENT = table.concat(present, ",")
-    function on_tick() game.message("*", "present:" .. PRESENT) end
+    function on_tick() game.message("*", "present:" .. PRESENT .. PROBE_PLAYER()) end
   `;
   const { sim, r } = await withMod(probe);
   assert.deepEqual(r, { ok: true });

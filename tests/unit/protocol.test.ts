@@ -49,6 +49,8 @@ test('wrong field types are rejected by the schema', () => {
   assert.equal(err('{"action":"move","direction":"sideways"}').code, 'bad_message');
   assert.equal(err('{"action":42}').code, 'bad_message');
   assert.equal(err('{"type":"hello","name":""}').code, 'bad_message');
+  assert.equal(err('{"type":"hello","name":"a\\u0007b"}').code, 'bad_message');
+  assert.equal(err('{"type":"hello","name":"   "}').code, 'bad_message');
   assert.equal(err('{"type":"hello","name":"a","encoding":"xml"}').code, 'bad_message');
   assert.equal(err('{"type":"load_mod","name":"../etc/passwd","code":""}').code, 'bad_message');
   assert.equal(err('{"action":"move","extra":{"nested":true}}').code, 'bad_message');

@@ -121,6 +121,30 @@ test('hot reload replaces a script without losing state; broken versions keep th
   assert.deepEqual(tel.errors.map((e) => [e.script, e.line, e.hook, e.message]), [['mods/thrower.lua', 2, 'on_tick', 'boom']]);
   assert.equal(last(), 'v2:45');
 
+  // a reload whose handler throws soon after (probation) puts the previous version back
+  const v3 = 'function on_tick()\n  local x = nil\n  return x.boom\nend';
+  assert.deepEqual(sim.loadScript('mods/counter.lua', v3), { ok: true });
+  const blob = sim.serialize(); // probation is part of the room state
+  const tel3 = sim.step();
+  const rev = tel3.errors.find((e) => e.script === 'mods/counter.lua')!;
+  assert.equal(rev.line, 3);
+  assert.match(rev.message, /attempt to index.*reverted to the previous version/);
+  assert.equal(sim.scripts()['mods/counter.lua'], v2);
+  steps(sim, 1);
+  assert.equal(last(), 'v2:55', 'v2 is back, state kept');
+  const restored = await restoreSimulation(blob, wasm);
+  const telR = restored.step();
+  assert.match(telR.errors.find((e) => e.script === 'mods/counter.lua')!.message, /reverted/);
+  assert.equal(restored.scripts()['mods/counter.lua'], v2);
+  restored.dispose();
+  // after the probation period a failing handler is only reported, not reverted
+  const lateCode = `function on_tick() if game.tick() >= ${sim.tick + 70} then error("late") end end`;
+  assert.deepEqual(sim.loadScript('mods/counter.lua', lateCode), { ok: true });
+  const lateErrs = steps(sim, 75).filter((e) => e.script === 'mods/counter.lua');
+  assert.ok(lateErrs.length >= 4 && lateErrs.every((e) => e.message === 'late'));
+  assert.equal(sim.scripts()['mods/counter.lua'], lateCode);
+  assert.deepEqual(sim.loadScript('mods/counter.lua', v2), { ok: true });
+
   // the shipped movement rules can be hot-reloaded too (a faster variant)
   const fast = shipped['movement_rules.lua'].replace('local BASE_SPEED = 240', 'local BASE_SPEED = 400');
   assert.deepEqual(sim.loadScript('movement_rules.lua', fast), { ok: true });
