@@ -233,10 +233,13 @@ impl World {
             let rest = &self.rest;
             let ids = &self.ids;
             let cache = &self.cache_table;
+            let (p2, _) = pos.as_chunks::<2>();
+            let (v2, _) = vel.as_chunks::<2>();
             self.dyn_grid.for_each_candidate(pos, size, |a, b| {
                 let (ai, bi) = (a as usize, b as usize);
-                let dx = pos[2 * ai] - pos[2 * bi];
-                let dy = pos[2 * ai + 1] - pos[2 * bi + 1];
+                let (pa, pb) = (p2[ai], p2[bi]);
+                let dx = pa[0] - pb[0];
+                let dy = pa[1] - pb[1];
                 let rs = size[2 * ai] + size[2 * bi];
                 let d2 = dx * dx + dy * dy;
                 if !is_contact_distance(d2, rs, || cache.get(pair_key(ids[ai], ids[bi])).is_some()) {
@@ -244,7 +247,8 @@ impl World {
                 }
                 let d = d2.sqrt();
                 let (nx, ny) = if d > 0.0 { (dx / d, dy / d) } else { (1.0, 0.0) };
-                let vn = (vel[2 * ai] - vel[2 * bi]) * nx + (vel[2 * ai + 1] - vel[2 * bi + 1]) * ny;
+                let (va, vb) = (v2[ai], v2[bi]);
+                let vn = (va[0] - vb[0]) * nx + (va[1] - vb[1]) * ny;
                 let e = rest[ai].dmax(rest[bi]);
                 let (target, bounce) = (contact_target(d - rs, dt), bounce_target(vn, d - rs, e, bounce_threshold, dt));
                 let key = pair_key(ids[ai], ids[bi]);
