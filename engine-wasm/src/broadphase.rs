@@ -7,6 +7,8 @@
 /// adjacent cells (half-neighbourhood scan). Bodies much larger than the mean radius (> 4x) are
 /// kept out of the grid sizing and instead query the cells their AABB covers, so one huge body
 /// cannot turn the grid into a few crowded cells (O(n^2)).
+use crate::world::DetMinMax;
+
 /// Pairs are reported up to this factor of their summed radii apart (covers the solver's
 /// contact-keeping margin, `1 + KEEP_FRAC` in solver.rs, with room for rounding).
 pub const REACH: f32 = 1.11;
@@ -42,7 +44,7 @@ impl DynGrid {
             if r > limit {
                 self.large.push(i);
             } else {
-                small_max = small_max.max(r);
+                small_max = small_max.dmax(r);
             }
         }
         let mut small_storage = std::mem::take(&mut self.tmp_cell);
@@ -56,14 +58,14 @@ impl DynGrid {
         self.small_max_r = small_max;
         self.limit = limit;
         let n = dyns.len();
-        let mut cell = (2.0 * small_max * REACH).max(1.0e-3);
+        let mut cell = (2.0 * small_max * REACH).dmax(1.0e-3);
         let max_cells = (4 * n + 64) as f32;
         let area = w * h;
         if area / (cell * cell) > max_cells {
             cell = (area / max_cells).sqrt();
         }
         // keep the row/col counts sane whatever the aspect ratio
-        cell = cell.max(w / 65535.0).max(h / 65535.0);
+        cell = cell.dmax(w / 65535.0).dmax(h / 65535.0);
         self.cell = cell;
         self.inv = 1.0 / cell;
         self.cols = ((w * self.inv) as u32).saturating_add(1).clamp(1, 65536);
@@ -263,7 +265,7 @@ pub fn static_aabb(pos: &[f32], size: &[f32], i: usize) -> (f32, f32, f32, f32) 
 
 impl StaticGrid {
     pub fn build(&mut self, w: f32, h: f32, pos: &[f32], size: &[f32], statics: &[u32]) {
-        let cell = (w.max(h) / 64.0).max(1.0e-3);
+        let cell = (w.dmax(h) / 64.0).dmax(1.0e-3);
         self.inv = 1.0 / cell;
         self.cols = ((w * self.inv).ceil() as u32).clamp(1, 64);
         self.rows = ((h * self.inv).ceil() as u32).clamp(1, 64);

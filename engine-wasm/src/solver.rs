@@ -3,6 +3,7 @@
 //! (no tunneling) -> position projection (no energy gain, no jitter) -> events.
 
 use crate::pairs::PairTable;
+use crate::world::DetMinMax;
 use crate::world::*;
 
 const NONE: u32 = u32::MAX;
@@ -25,14 +26,14 @@ const KEEP_FRAC: f32 = 0.1;
 /// energy).
 #[inline]
 fn contact_target(gap: f32, dt: f32) -> f32 {
-    -gap.max(0.0) / dt
+    -gap.dmax(0.0) / dt
 }
 
 /// Restitution target of a contact, or NaN if it does not bounce this step (it must approach
 /// faster than the threshold and close its gap during the step).
 #[inline]
 fn bounce_target(vn: f32, gap: f32, e: f32, bounce_threshold: f32, dt: f32) -> f32 {
-    if vn < -bounce_threshold && vn * dt < -gap.max(0.0) {
+    if vn < -bounce_threshold && vn * dt < -gap.dmax(0.0) {
         -e * vn
     } else {
         f32::NAN
@@ -91,8 +92,8 @@ pub(crate) fn circle_box(cx: f32, cy: f32, r: f32, bx: f32, by: f32, hx: f32, hy
         let s = if dy < 0.0 { -1.0 } else { 1.0 };
         return Some((0.0, s, r + py));
     }
-    let ex = dx - dx.clamp(-hx, hx);
-    let ey = dy - dy.clamp(-hy, hy);
+    let ex = dx - clampf(dx, -hx, hx);
+    let ey = dy - clampf(dy, -hy, hy);
     let d2 = ex * ex + ey * ey;
     if d2 >= r * r {
         return None;
@@ -115,6 +116,18 @@ fn is_contact_distance(d2: f32, rs: f32, cached: impl FnOnce() -> bool) -> bool 
     }
     let rk = rs * (1.0 + KEEP_FRAC);
     d2 < rk * rk && cached()
+}
+
+/// Float clamp that can never panic (`f32::clamp` asserts `min <= max`).
+#[inline]
+fn clampf(v: f32, lo: f32, hi: f32) -> f32 {
+    if v < lo {
+        lo
+    } else if v > hi {
+        hi
+    } else {
+        v
+    }
 }
 
 #[inline]
@@ -220,10 +233,13 @@ impl World {
             let rest = &self.rest;
             let ids = &self.ids;
             let cache = &self.cache_table;
+            let (p2, _) = pos.as_chunks::<2>();
+            let (v2, _) = vel.as_chunks::<2>();
             self.dyn_grid.for_each_candidate(pos, size, |a, b| {
                 let (ai, bi) = (a as usize, b as usize);
-                let dx = pos[2 * ai] - pos[2 * bi];
-                let dy = pos[2 * ai + 1] - pos[2 * bi + 1];
+                let (pa, pb) = (p2[ai], p2[bi]);
+                let dx = pa[0] - pb[0];
+                let dy = pa[1] - pb[1];
                 let rs = size[2 * ai] + size[2 * bi];
                 let d2 = dx * dx + dy * dy;
                 if !is_contact_distance(d2, rs, || cache.get(pair_key(ids[ai], ids[bi])).is_some()) {
@@ -231,8 +247,9 @@ impl World {
                 }
                 let d = d2.sqrt();
                 let (nx, ny) = if d > 0.0 { (dx / d, dy / d) } else { (1.0, 0.0) };
-                let vn = (vel[2 * ai] - vel[2 * bi]) * nx + (vel[2 * ai + 1] - vel[2 * bi + 1]) * ny;
-                let e = rest[ai].max(rest[bi]);
+                let (va, vb) = (v2[ai], v2[bi]);
+                let vn = (va[0] - vb[0]) * nx + (va[1] - vb[1]) * ny;
+                let e = rest[ai].dmax(rest[bi]);
                 let (target, bounce) = (contact_target(d - rs, dt), bounce_target(vn, d - rs, e, bounce_threshold, dt));
                 let key = pair_key(ids[ai], ids[bi]);
                 contacts.push(Contact { key, a, b, kind: 0, nx, ny, k_inv: 1.0 / (im[ai] + im[bi]), target, bounce, jn: 0.0, jt: 0.0 });
@@ -315,45 +332,44 @@ impl World {
                     }
                 }
             }
+            let (v2, _) = vel.as_chunks_mut::<2>();
             for _ in 0..VELOCITY_ITERS {
                 for c in contacts.iter_mut() {
                     let ai = c.a as usize;
                     let (tx, ty) = (-c.ny, c.nx);
                     if c.kind == 0 {
                         let bi = c.b as usize;
-                        let rvx = vel[2 * ai] - vel[2 * bi];
-                        let rvy = vel[2 * ai + 1] - vel[2 * bi + 1];
+                        let (va, vb) = (v2[ai], v2[bi]);
+                        let rvx = va[0] - vb[0];
+                        let rvy = va[1] - vb[1];
                         let vn = rvx * c.nx + rvy * c.ny;
-                        let new_jn = (c.jn + (c.target - vn) * c.k_inv).max(0.0);
+                        let new_jn = (c.jn + (c.target - vn) * c.k_inv).dmax(0.0);
                         let djn = new_jn - c.jn;
                         c.jn = new_jn;
                         let vt = rvx * tx + rvy * ty;
                         let maxf = friction * c.jn;
-                        let new_jt = (c.jt - vt * c.k_inv).clamp(-maxf, maxf);
+                        let new_jt = clampf(c.jt - vt * c.k_inv, -maxf, maxf);
                         let djt = new_jt - c.jt;
                         c.jt = new_jt;
                         let px = djn * c.nx + djt * tx;
                         let py = djn * c.ny + djt * ty;
                         let (ia, ib) = (im[ai], im[bi]);
-                        vel[2 * ai] += px * ia;
-                        vel[2 * ai + 1] += py * ia;
-                        vel[2 * bi] -= px * ib;
-                        vel[2 * bi + 1] -= py * ib;
+                        v2[ai] = [va[0] + px * ia, va[1] + py * ia];
+                        v2[bi] = [vb[0] - px * ib, vb[1] - py * ib];
                     } else {
-                        let rvx = vel[2 * ai];
-                        let rvy = vel[2 * ai + 1];
+                        let va = v2[ai];
+                        let (rvx, rvy) = (va[0], va[1]);
                         let vn = rvx * c.nx + rvy * c.ny;
-                        let new_jn = (c.jn + (c.target - vn) * c.k_inv).max(0.0);
+                        let new_jn = (c.jn + (c.target - vn) * c.k_inv).dmax(0.0);
                         let djn = new_jn - c.jn;
                         c.jn = new_jn;
                         let vt = rvx * tx + rvy * ty;
                         let maxf = friction * c.jn;
-                        let new_jt = (c.jt - vt * c.k_inv).clamp(-maxf, maxf);
+                        let new_jt = clampf(c.jt - vt * c.k_inv, -maxf, maxf);
                         let djt = new_jt - c.jt;
                         c.jt = new_jt;
                         let ia = im[ai];
-                        vel[2 * ai] += (djn * c.nx + djt * tx) * ia;
-                        vel[2 * ai + 1] += (djn * c.ny + djt * ty) * ia;
+                        v2[ai] = [va[0] + (djn * c.nx + djt * tx) * ia, va[1] + (djn * c.ny + djt * ty) * ia];
                     }
                 }
             }
@@ -376,7 +392,7 @@ impl World {
                     rvy -= vel[2 * bi + 1];
                 }
                 let vn = rvx * c.nx + rvy * c.ny;
-                let new_jn = (c.jn + (tb - vn) * c.k_inv).max(0.0);
+                let new_jn = (c.jn + (tb - vn) * c.k_inv).dmax(0.0);
                 let djn = new_jn - c.jn;
                 c.jn = new_jn;
                 let ia = im[ai];
@@ -405,14 +421,14 @@ impl World {
             // clip the move at the world bounds first (so the sweep below sees the real path)
             let mut tb = 1.0f32;
             if dx < 0.0 && x + dx < r {
-                tb = tb.min(((r - x) / dx).max(0.0));
+                tb = tb.dmin(((r - x) / dx).dmax(0.0));
             } else if dx > 0.0 && x + dx > w - r {
-                tb = tb.min(((w - r - x) / dx).max(0.0));
+                tb = tb.dmin(((w - r - x) / dx).dmax(0.0));
             }
             if dy < 0.0 && y + dy < r {
-                tb = tb.min(((r - y) / dy).max(0.0));
+                tb = tb.dmin(((r - y) / dy).dmax(0.0));
             } else if dy > 0.0 && y + dy > h - r {
-                tb = tb.min(((h - r - y) / dy).max(0.0));
+                tb = tb.dmin(((h - r - y) / dy).dmax(0.0));
             }
             if tb < 1.0 {
                 dx *= tb;
@@ -436,7 +452,7 @@ impl World {
                             let (tx, ty) = (-ay, ax);
                             let vt = vx * tx + vy * ty;
                             let fmax = friction * dvn;
-                            let dvt = (-vt).clamp(-fmax, fmax);
+                            let dvt = clampf(-vt, -fmax, fmax);
                             self.vel[2 * i] = vx + dvn * ax + dvt * tx;
                             self.vel[2 * i + 1] = vy + dvn * ay + dvt * ty;
                         }
@@ -657,8 +673,8 @@ impl World {
         let query = |f: usize| {
             let (x, y) = (pos[2 * f], pos[2 * f + 1]);
             let (dx, dy) = (vel[2 * f] * dt, vel[2 * f + 1] * dt);
-            let reach = (size[2 * f] + small_max) * (1.0 + MARGIN_FRAC) + small_max.max(disp[f]);
-            grid.cell_range(x.min(x + dx) - reach, y.min(y + dy) - reach, x.max(x + dx) + reach, y.max(y + dy) + reach)
+            let reach = (size[2 * f] + small_max) * (1.0 + MARGIN_FRAC) + small_max.dmax(disp[f]);
+            grid.cell_range(x.dmin(x + dx) - reach, y.dmin(y + dy) - reach, x.dmax(x + dx) + reach, y.dmax(y + dy) + reach)
         };
         let mut swept = |f: u32, o: u32| {
             let (fi, oi) = (f as usize, o as usize);
@@ -694,8 +710,8 @@ impl World {
             }
             let (nx, ny) = (qx / ql, qy / ql);
             let vn = dvx * nx + dvy * ny;
-            let gap = (px * nx + py * ny - rs).max(0.0);
-            let e = rest[fi].max(rest[oi]);
+            let gap = (px * nx + py * ny - rs).dmax(0.0);
+            let e = rest[fi].dmax(rest[oi]);
             let (target, bounce) = (contact_target(gap, dt), bounce_target(vn, gap, e, bounce_threshold, dt));
             contacts.push(Contact {
                 key: pair_key(ids[fi], ids[oi]),
@@ -744,8 +760,8 @@ impl World {
     /// expanded by r (slab test). Returns (t, normal, box index).
     fn sweep(&self, x: f32, y: f32, r: f32, dx: f32, dy: f32) -> Option<(f32, f32, f32, u32)> {
         let mut best: Option<(f32, f32, f32, u32)> = None;
-        let (x0, x1) = (x.min(x + dx) - r, x.max(x + dx) + r);
-        let (y0, y1) = (y.min(y + dy) - r, y.max(y + dy) + r);
+        let (x0, x1) = (x.dmin(x + dx) - r, x.dmax(x + dx) + r);
+        let (y0, y1) = (y.dmin(y + dy) - r, y.dmax(y + dy) + r);
         let kinds = &self.kinds;
         let pos = &self.pos;
         let size = &self.size;
@@ -777,7 +793,7 @@ impl World {
                     tmin = t0;
                     n = (nx, 0.0);
                 }
-                tmax = tmax.min(t1);
+                tmax = tmax.dmin(t1);
             } else if x <= lx || x >= ux {
                 return;
             }
@@ -793,7 +809,7 @@ impl World {
                     tmin = t0;
                     n = (0.0, ny);
                 }
-                tmax = tmax.min(t1);
+                tmax = tmax.dmin(t1);
             } else if y <= ly || y >= uy {
                 return;
             }
@@ -838,8 +854,8 @@ impl World {
 
     fn clamp_to_bounds(&mut self, i: usize) {
         let r = self.size[2 * i];
-        self.pos[2 * i] = self.pos[2 * i].clamp(r, self.w - r);
-        self.pos[2 * i + 1] = self.pos[2 * i + 1].clamp(r, self.h - r);
+        self.pos[2 * i] = clampf(self.pos[2 * i], r, self.w - r);
+        self.pos[2 * i + 1] = clampf(self.pos[2 * i + 1], r, self.h - r);
     }
 }
 

@@ -76,6 +76,31 @@ impl Default for Config {
     }
 }
 
+/// Min/max by plain comparisons: `f32::max`/`min` leave the sign of a zero result unspecified
+/// (it differs between x86 and wasm), which would break bit-identical snapshots across builds.
+pub(crate) trait DetMinMax {
+    fn dmax(self, o: Self) -> Self;
+    fn dmin(self, o: Self) -> Self;
+}
+impl DetMinMax for f32 {
+    #[inline]
+    fn dmax(self, o: f32) -> f32 {
+        if self > o {
+            self
+        } else {
+            o
+        }
+    }
+    #[inline]
+    fn dmin(self, o: f32) -> f32 {
+        if self < o {
+            self
+        } else {
+            o
+        }
+    }
+}
+
 /// Clamps |v| to `max`; computed in f64 so huge inputs cannot overflow.
 #[inline]
 pub(crate) fn clamp_speed(vx: f32, vy: f32, max: f32) -> (f32, f32) {
