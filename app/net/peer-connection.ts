@@ -4,6 +4,7 @@
  * inputs). Both carry raw frames (string or binary). The host pairs them by `metadata.pair`.
  */
 import { Peer, type DataConnection, type PeerOptions } from 'peerjs';
+import { BaseConnection, frameBytes } from '../../core/net/base';
 import type { Connection, Frame, Listener } from '../../core/net/transport';
 
 export interface PeerServerConfig {
@@ -44,20 +45,15 @@ function toFrame(data: unknown): Frame | null {
   return null;
 }
 
-export class PeerConnection implements Connection {
+export class PeerConnection extends BaseConnection {
   readonly kind = 'webrtc' as const;
-  private msgCbs: ((f: Frame) => void)[] = [];
-  private closeCbs: ((r: string) => void)[] = [];
-  private pending: Frame[] = [];
-  private closed = false;
   private unrel: DataConnection | null = null;
-  bytesIn = 0;
-  bytesOut = 0;
 
   constructor(
     readonly id: string,
     private readonly rel: DataConnection,
   ) {
+    super();
     this.listen(rel);
     rel.on('close', () => this.fireClose('peer connection closed'));
     rel.on('error', (e) => this.fireClose(`peer connection error: ${e.message}`));
@@ -83,10 +79,7 @@ export class PeerConnection implements Connection {
   private listen(dc: DataConnection): void {
     dc.on('data', (data) => {
       const f = toFrame(data);
-      if (f === null) return;
-      this.bytesIn += typeof f === 'string' ? f.length : f.byteLength;
-      if (this.msgCbs.length === 0) this.pending.push(f);
-      else for (const cb of this.msgCbs) cb(f);
+      if (f !== null) this.deliver(f);
     });
   }
 
@@ -100,7 +93,7 @@ export class PeerConnection implements Connection {
     if (this.closed) return;
     const dc = channel === 'unreliable' && this.unrel?.open ? this.unrel : this.rel;
     if (!dc.open) return;
-    this.bytesOut += typeof frame === 'string' ? frame.length : frame.byteLength;
+    this.bytesOut += frameBytes(frame);
     dc.send(frame);
   }
 
@@ -112,27 +105,6 @@ export class PeerConnection implements Connection {
       this.rel.close();
     }, 100);
     this.fireClose(reason);
-  }
-
-  onMessage(cb: (frame: Frame) => void): void {
-    this.msgCbs.push(cb);
-    if (this.pending.length) {
-      const p = this.pending;
-      this.pending = [];
-      for (const f of p) cb(f);
-    }
-  }
-
-  onClose(cb: (reason: string) => void): void {
-    if (this.closed) cb('closed');
-    else this.closeCbs.push(cb);
-  }
-
-  private fireClose(reason: string): void {
-    if (this.closed) return;
-    this.closed = true;
-    for (const cb of this.closeCbs) cb(reason);
-    this.closeCbs = [];
   }
 }
 

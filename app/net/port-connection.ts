@@ -3,6 +3,7 @@
  * own player, and every PeerJS peer bridged into the worker). Works on both sides.
  * Wire: {t:'f', d: frame, ch?} | {t:'c', reason} | {t:'b', n: bufferedAmount}.
  */
+import { BaseConnection, frameBytes } from '../../core/net/base';
 import type { Connection, Frame, TransportKind } from '../../core/net/transport';
 
 type PortMsg =
@@ -10,27 +11,19 @@ type PortMsg =
   | { t: 'c'; reason: string }
   | { t: 'b'; n: number };
 
-export class PortConnection implements Connection {
-  private msgCbs: ((f: Frame) => void)[] = [];
-  private closeCbs: ((r: string) => void)[] = [];
-  private pending: Frame[] = [];
-  private closed = false;
+export class PortConnection extends BaseConnection {
   private remoteBuffered = 0;
-  bytesIn = 0;
-  bytesOut = 0;
 
   constructor(
     private readonly port: MessagePort,
     readonly id: string,
     readonly kind: TransportKind,
   ) {
+    super();
     port.onmessage = (e: MessageEvent<PortMsg>) => {
       const m = e.data;
-      if (m.t === 'f') {
-        this.bytesIn += typeof m.d === 'string' ? m.d.length : m.d.byteLength;
-        if (this.msgCbs.length === 0) this.pending.push(m.d);
-        else for (const cb of this.msgCbs) cb(m.d);
-      } else if (m.t === 'c') this.fireClose(m.reason);
+      if (m.t === 'f') this.deliver(m.d);
+      else if (m.t === 'c') this.fireClose(m.reason);
       else if (m.t === 'b') this.remoteBuffered = m.n;
     };
     port.start();
@@ -42,7 +35,7 @@ export class PortConnection implements Connection {
 
   send(frame: Frame, channel?: 'reliable' | 'unreliable'): void {
     if (this.closed) return;
-    this.bytesOut += typeof frame === 'string' ? frame.length : frame.byteLength;
+    this.bytesOut += frameBytes(frame);
     const msg: PortMsg = channel ? { t: 'f', d: frame, ch: channel } : { t: 'f', d: frame };
     this.port.postMessage(msg);
   }
@@ -53,26 +46,10 @@ export class PortConnection implements Connection {
     this.fireClose(reason);
   }
 
-  onMessage(cb: (frame: Frame) => void): void {
-    this.msgCbs.push(cb);
-    if (this.pending.length) {
-      const p = this.pending;
-      this.pending = [];
-      for (const f of p) cb(f);
-    }
-  }
-
-  onClose(cb: (reason: string) => void): void {
-    if (this.closed) cb('closed');
-    else this.closeCbs.push(cb);
-  }
-
-  private fireClose(reason: string): void {
-    if (this.closed) return;
-    this.closed = true;
-    for (const cb of this.closeCbs) cb(reason);
-    this.closeCbs = [];
+  protected override fireClose(reason: string): boolean {
+    if (!super.fireClose(reason)) return false;
     setTimeout(() => this.port.close(), 0);
+    return true;
   }
 }
 

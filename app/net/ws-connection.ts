@@ -1,26 +1,19 @@
 /** Client-side WebSocket Connection (relay through the server, or a server-hosted room). */
-import type { Connection, Frame, TransportKind } from '../../core/net/transport';
+import { BaseConnection, frameBytes } from '../../core/net/base';
+import type { Frame, TransportKind } from '../../core/net/transport';
 
-export class WsConnection implements Connection {
+export class WsConnection extends BaseConnection {
   readonly id: string;
-  private msgCbs: ((f: Frame) => void)[] = [];
-  private closeCbs: ((r: string) => void)[] = [];
-  private pending: Frame[] = [];
-  private closed = false;
-  bytesIn = 0;
-  bytesOut = 0;
 
   constructor(
     private readonly ws: WebSocket,
     readonly kind: TransportKind,
   ) {
+    super();
     this.id = `ws-${Math.random().toString(36).slice(2, 10)}`;
     ws.binaryType = 'arraybuffer';
     ws.addEventListener('message', (e) => {
-      const f: Frame = typeof e.data === 'string' ? e.data : new Uint8Array(e.data as ArrayBuffer);
-      this.bytesIn += typeof f === 'string' ? f.length : f.byteLength;
-      if (this.msgCbs.length === 0) this.pending.push(f);
-      else for (const cb of this.msgCbs) cb(f);
+      this.deliver(typeof e.data === 'string' ? e.data : new Uint8Array(e.data as ArrayBuffer));
     });
     ws.addEventListener('close', (e) => this.fireClose(e.reason || `socket closed (${e.code})`));
     ws.addEventListener('error', () => this.fireClose('socket error'));
@@ -32,7 +25,7 @@ export class WsConnection implements Connection {
 
   send(frame: Frame): void {
     if (this.ws.readyState !== WebSocket.OPEN) return;
-    this.bytesOut += typeof frame === 'string' ? frame.length : frame.byteLength;
+    this.bytesOut += frameBytes(frame);
     this.ws.send(frame as string | ArrayBufferView<ArrayBuffer>);
   }
 
@@ -43,27 +36,6 @@ export class WsConnection implements Connection {
       this.ws.close();
     }
     this.fireClose(reason);
-  }
-
-  onMessage(cb: (frame: Frame) => void): void {
-    this.msgCbs.push(cb);
-    if (this.pending.length) {
-      const p = this.pending;
-      this.pending = [];
-      for (const f of p) cb(f);
-    }
-  }
-
-  onClose(cb: (reason: string) => void): void {
-    if (this.closed) cb('closed');
-    else this.closeCbs.push(cb);
-  }
-
-  private fireClose(reason: string): void {
-    if (this.closed) return;
-    this.closed = true;
-    for (const cb of this.closeCbs) cb(reason);
-    this.closeCbs = [];
   }
 }
 
