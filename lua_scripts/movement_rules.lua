@@ -13,6 +13,7 @@ local ACCEL = 2400       -- units per second^2 towards the target velocity
 local NUDGE_TICKS = 12   -- how long one legacy move action steers (0.2 s)
 local DIRS = { up = { 0, -1 }, down = { 0, 1 }, left = { -1, 0 }, right = { 1, 0 } }
 local ZONE_MULT = { mud = 0.55, ice = 1.5 }
+EVENTS = { "sensor_enter", "sensor_exit" } -- on_event only needs zone enter/exit
 
 state.speed_mods = state.speed_mods or {}   -- entity id -> { source = factor }
 state.nudges = state.nudges or {}           -- player id -> { dx, dy, ticks_left }

@@ -15,7 +15,10 @@
 import { loadPhysics, PhysicsWorld } from '../physics';
 import type { PhysicsWorldApi, WasmSource, WorldConfig } from '../physics/types';
 import { BodyKind, PhysicsEventType } from '../physics/types';
-import { LuaSandbox, REVERTED_SUFFIX, argInteger, argNumber, argString, luaError } from '../lua/sandbox';
+import {
+  LuaSandbox, REVERTED_SUFFIX, argInteger, argNumber, argString, luaError,
+  EVENT_CONTACT_BEGIN, EVENT_CONTACT_END, EVENT_SENSOR_ENTER, EVENT_SENSOR_EXIT,
+} from '../lua/sandbox';
 import type { LuaBudget, LuaCFunction, LuaState, RawScriptError } from '../lua/sandbox';
 import { lua, to_luastring } from '../lua/fengari';
 import { ENTITY_KINDS } from './types';
@@ -27,6 +30,14 @@ import { fnv1a64hex } from './hash';
 import { sanitizePlain, stableStringify } from './stable-json';
 
 export const DT = 1 / 60;
+/** Physics event type -> LuaSandbox.eventMask bit (0: never delivered). */
+const EVENT_BIT: Record<number, number> = {
+  [PhysicsEventType.ContactBegin]: EVENT_CONTACT_BEGIN,
+  [PhysicsEventType.ContactEnd]: EVENT_CONTACT_END,
+  [PhysicsEventType.SensorEnter]: EVENT_SENSOR_ENTER,
+  [PhysicsEventType.SensorExit]: EVENT_SENSOR_EXIT,
+};
+
 export const DEFAULT_ARENA = { width: 1600, height: 1000 };
 export const DEFAULT_MODE = 'coin_rush';
 const MAX_ENTITIES = 4096;
@@ -736,8 +747,12 @@ class SimulationImpl implements Simulation {
   private collectEvents(): Record<string, number | string | boolean | undefined>[] {
     const raw = this.world.events();
     const out: Record<string, number | string | boolean | undefined>[] = [];
+    const mask = this.sb.eventMask;
+    if (mask === 0) return out;
     for (let i = 0; i + 2 < raw.length; i += 3) {
       const type = raw[i];
+      // only the types some script's on_event wants (EVENTS declarations)
+      if (((EVENT_BIT[type] ?? 0) & mask) === 0) continue;
       const a = this.ents.get(raw[i + 1]);
       const b = this.ents.get(raw[i + 2]);
       if (!a || !b) continue;

@@ -380,3 +380,37 @@ test('bad options are refused clearly', async () => {
   await assert.rejects(createSimulation({ wasm, scripts: { 'bad.lua': 'x = = 1' } }), /bad.lua failed to load/);
   await assert.rejects(createSimulation({ wasm, scripts: shipped, arena: { width: 10, height: 10 } }), /arena/);
 });
+
+test('EVENTS declares which event types a script gets; undeclared scripts get every type; bad EVENTS is refused', async () => {
+  const sim = await makeSim();
+  const counter = (name: string, events: string) => `
+${events}
+state.ev = state.ev or {}
+function on_event(ev) local k = "${name}:" .. ev.type; state.ev[k] = (state.ev[k] or 0) + 1 end
+function on_action(p, a) if a.action == "report" then
+  local keys = {}
+  for k, n in pairs(state.ev) do keys[#keys + 1] = k end
+  table.sort(keys)
+  for _, k in ipairs(keys) do game.message("*", "ev " .. k) end
+end end`;
+  assert.deepEqual(sim.loadScript('mods/all.lua', counter('all', '')), { ok: true });
+  assert.deepEqual(sim.loadScript('mods/only.lua', counter('only', 'EVENTS = { "contact_begin" }')), { ok: true });
+  const bad = sim.loadScript('mods/bad.lua', 'EVENTS = { "contact_start" }\nfunction on_event() end');
+  assert.equal(bad.ok, false);
+  assert.match(!bad.ok ? bad.error.message : '', /EVENTS: unknown event type 'contact_start'/);
+  assert.equal(sim.loadScript('mods/bad2.lua', 'EVENTS = "sensor_enter"').ok, false);
+  sim.addPlayer('player_1', 'Ann');
+  sim.action('player_1', { action: 'teleport', x: 30, y: 500 });
+  sim.setInput('player_1', { seq: 1, dx: -1, dy: 0 }); // into the left wall: contacts
+  steps(sim, 20);
+  sim.setInput('player_1', { seq: 2, dx: 1, dy: 0 });
+  steps(sim, 20);
+  sim.drainMessages();
+  sim.action('player_1', { action: 'report' });
+  sim.step();
+  const got = sim.drainMessages().map((m) => m.text).filter((t) => t.startsWith('ev '));
+  assert.ok(got.includes('ev all:contact_begin') && got.includes('ev all:contact_end'), got.join(','));
+  assert.ok(got.includes('ev only:contact_begin'), got.join(','));
+  assert.ok(!got.some((t) => t.startsWith('ev only:') && t !== 'ev only:contact_begin'), got.join(','));
+  sim.dispose();
+});
