@@ -562,12 +562,20 @@ function D.player_remove(pid)
   end
 end
 
--- flat = { pid1, dx1, dy1, pid2, dx2, dy2, ... }
-function D.player_inputs(flat)
+-- flat = { pid1, dx1, dy1, pid2, dx2, dy2, ... }; then on_input(player) for each of them
+-- (in list order) unless quiet.
+function D.player_inputs(flat, quiet)
+  errs = nil
   for j = 1, #flat, 3 do
     local r = BY_ID[flat[j]]
     if r then r.dx = flat[j + 1]; r.dy = flat[j + 2] end
   end
+  if quiet then return nil end
+  for j = 1, #flat, 3 do
+    local p = BY_ID_VIEW[flat[j]]
+    if p then each("on_input", p) end
+  end
+  return errs
 end
 
 function D.player_connected(pid, c)

@@ -561,24 +561,27 @@ export class LuaSandbox {
     lua.lua_settop(this.L, base);
   }
 
-  /** Batch update of player records' dx/dy. */
-  playerInputs(list: { pid: string; dx: number; dy: number }[]): void {
-    if (list.length === 0) return;
+  /**
+   * Batch update of player records' dx/dy, then `on_input(player)` of every active script for
+   * each of them (unless quiet: restore).
+   */
+  playerInputs(list: { pid: string; dx: number; dy: number }[], quiet = false): RawScriptError[] {
+    if (list.length === 0) return [];
     const L = this.L;
-    const base = this.call('player_inputs', () => {
+    return this.runDispatch('player_inputs', () => {
       lua.lua_createtable(L, list.length * 3, 0);
       let i = 1;
       for (const p of list) {
-        lua.lua_pushstring(L, to_luastring(p.pid));
+        lua.lua_pushstring(L, this.ls(p.pid));
         lua.lua_rawseti(L, -2, i++);
         lua.lua_pushnumber(L, p.dx);
         lua.lua_rawseti(L, -2, i++);
         lua.lua_pushnumber(L, p.dy);
         lua.lua_rawseti(L, -2, i++);
       }
-      return 1;
-    }, 0);
-    lua.lua_settop(L, base);
+      lua.lua_pushboolean(L, quiet);
+      return 2;
+    });
   }
 
   // ---------------------------------------------------------------- state

@@ -69,6 +69,8 @@ interface Ent {
   variant: string;
   flags: number;
   owner?: PlayerId;
+  /** game.drive: before every physics step the velocity moves towards (tx, ty) by <= maxDv. */
+  drive?: { tx: number; ty: number; maxDv: number };
 }
 
 interface Player {
@@ -101,6 +103,8 @@ interface Header {
   actions: [string, Record<string, unknown>][];
   /** Hot-reloaded scripts still on probation: [name, until tick, previous code]. */
   probation?: [string, number, string][];
+  /** game.drive targets: [entity id, tx, ty, max_dv (null = Infinity)], by id. */
+  drives?: [number, number, number, number | null][];
 }
 
 const MAGIC = [0x57, 0x4c, 0x53, 0x31]; // "WLS1"
@@ -200,6 +204,7 @@ class SimulationImpl implements Simulation {
 
   private removeEntity(id: number): void {
     this.world.remove(id);
+    if (this.ents.get(id)?.drive) this.driven--;
     this.ents.delete(id);
     this.viewsDirty = true;
     this.structureDirty = true;
@@ -345,6 +350,25 @@ class SimulationImpl implements Simulation {
         const vx = argNumber(L, 2); const vy = argNumber(L, 3);
         if (!Number.isFinite(vx) || !Number.isFinite(vy)) luaError(L, 'game.set_velocity: velocity must be finite');
         this.world.setVelocity(e.id, vx, vy);
+        return 0;
+      },
+      // drive(id, tx, ty, max_dv): from now on, before every physics step, the velocity moves
+      // towards (tx, ty) by at most max_dv (default: all the way), like steer() each tick but
+      // without a Lua->JS call per tick. drive(id) (no target) stops driving.
+      drive: (L) => {
+        mutating(L, 'drive');
+        const e = dynamic(L, entArg(L, 1), 'drive');
+        if (L_.lua_isnoneornil(L, 2)) {
+          if (e.drive) { delete e.drive; this.driven--; }
+          return 0;
+        }
+        const tx = argNumber(L, 2); const ty = argNumber(L, 3);
+        const maxDv = L_.lua_type(L, 4) === L_.LUA_TNUMBER ? L_.lua_tonumber(L, 4) : Infinity;
+        if (!Number.isFinite(tx) || !Number.isFinite(ty) || Number.isNaN(maxDv) || maxDv < 0) {
+          luaError(L, 'game.drive: values must be finite (max_dv >= 0)');
+        }
+        if (!e.drive) this.driven++;
+        e.drive = { tx, ty, maxDv };
         return 0;
       },
       // steer(id, tx, ty, max_dv): move the velocity towards (tx, ty) by at most max_dv (default:
@@ -709,7 +733,7 @@ class SimulationImpl implements Simulation {
         p.pending = null;
       }
     }
-    if (changed.length) this.runHook('inputs', () => { this.sb.playerInputs(changed); return []; }, tel);
+    if (changed.length) this.runHook('inputs', () => this.sb.playerInputs(changed), tel);
     // 2. actions
     if (this.actions.length) {
       const acts = this.actions;
@@ -718,6 +742,8 @@ class SimulationImpl implements Simulation {
     }
     // 3. on_tick
     this.runHook('on_tick', () => this.sb.dispatch('on_tick', DT), tel);
+    // 3b. game.drive targets
+    if (this.driven > 0) this.applyDrives();
     // 4. physics
     const t0 = this.now();
     this.world.step();
@@ -742,6 +768,26 @@ class SimulationImpl implements Simulation {
     tel.entities = this.ents.size;
     tel.players = this.playerMap.size;
     return tel;
+  }
+
+  private driven = 0;
+
+  /** Moves every driven body's velocity towards its drive target (order-independent). */
+  private applyDrives(): void {
+    this.refresh();
+    const vel = this.velView;
+    for (const e of this.ents.values()) {
+      const dr = e.drive;
+      if (!dr) continue;
+      const i = this.idx(e.id);
+      const vx = vel[2 * i]; const vy = vel[2 * i + 1];
+      let dx = dr.tx - vx; let dy = dr.ty - vy;
+      const d = Math.sqrt(dx * dx + dy * dy);
+      if (d <= 0.01) continue;
+      let nx = dr.tx; let ny = dr.ty;
+      if (d > dr.maxDv) { dx = (dx * dr.maxDv) / d; dy = (dy * dr.maxDv) / d; nx = vx + dx; ny = vy + dy; }
+      this.world.setVelocity(e.id, nx, ny);
+    }
   }
 
   private collectEvents(): Record<string, number | string | boolean | undefined>[] {
@@ -895,6 +941,7 @@ class SimulationImpl implements Simulation {
       entities: ents.map((e) => [e.id, e.kind, e.variant, e.flags, e.owner ?? null]),
       actions: this.actions.map((a) => [a.pid, a.action]),
       probation: [...this.probation.keys()].sort().map((n) => [n, this.probation.get(n)!.until, this.probation.get(n)!.prevCode]),
+      drives: ents.filter((e) => e.drive).map((e) => [e.id, e.drive!.tx, e.drive!.ty, Number.isFinite(e.drive!.maxDv) ? e.drive!.maxDv : null]),
     };
     const hb = new TextEncoder().encode(stableStringify(header));
     const phys = this.world.snapshot();
@@ -934,6 +981,14 @@ class SimulationImpl implements Simulation {
       if (owner !== null) e.owner = owner;
       this.ents.set(id, e);
     }
+    for (const [id, tx, ty, maxDv] of header.drives ?? []) {
+      const e = this.ents.get(id);
+      if (!e || (e.kind !== 'player' && e.kind !== 'npc') || !Number.isFinite(tx) || !Number.isFinite(ty)) {
+        throw new Error(`restore: bad drive for entity ${id}`);
+      }
+      e.drive = { tx, ty, maxDv: maxDv === null ? Infinity : Number(maxDv) };
+      this.driven++;
+    }
     this.viewsDirty = true;
     this.structureDirty = true;
     this.sb.loadState(state);
@@ -948,7 +1003,7 @@ class SimulationImpl implements Simulation {
       const p = this.playerMap.get(pid)!;
       return { pid, dx: p.dx, dy: p.dy };
     });
-    this.sb.playerInputs(inputs);
+    this.sb.playerInputs(inputs, true);
     for (const [name, code] of header.scripts) this.reloadForRestore(name, code);
     for (const [name, until, prevCode] of header.probation ?? []) {
       this.sb.beginTick();
