@@ -4,11 +4,14 @@
  * docs/LUA_API.md for what scripts can do.
  *
  * Tick order (step()):
- *   1. latest input per player -> player records (dx, dy), lastInputSeq
+ *   1. latest input per player -> player records (dx, dy), lastInputSeq; on_input(player)
+ *      for each changed one                                    (one Lua call, if any changed)
  *   2. on_action(player, action) for every action queued since the last tick (one Lua call)
  *   3. on_tick(dt)                                                        (one Lua call)
+ *   3b. game.drive targets: velocities move towards them (JS, no Lua)
  *   4. physics step
- *   5. on_event(event) for the step's contact/sensor events               (one Lua call)
+ *   5. on_event(event) for the step's contact/sensor events of the types some script
+ *      declared in EVENTS (or every type for scripts without EVENTS)     (one Lua call)
  *   6. tick += 1
  * Clocks are only read for telemetry; nothing in the state depends on them.
  */
