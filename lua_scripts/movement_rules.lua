@@ -35,9 +35,11 @@ end
 -- Targets change only when something they depend on changes, so the work is event-driven:
 -- on_input (a player's stick moved), an active nudge, a speed modifier on the player's body
 -- (re-checked every tick while it has one, and once after the last one went). The host moves
--- the velocity towards the target every tick (game.drive). Plain locals, not state: after a
--- hot reload or a restore everything is recomputed once.
-local sent = {}       -- entity -> { tx, ty } last target given to game.drive
+-- the velocity towards the target every tick (game.drive). The targets given to game.drive are
+-- kept in state (saved and restored with the host's drives, so a restored room continues
+-- exactly); the rest are plain locals: after a hot reload or a restore every player's target
+-- is recomputed once (and only sent if it differs).
+state.move_targets = state.move_targets or {} -- entity -> { tx, ty } last target given to game.drive
 local by_entity = {}  -- entity -> player view
 local modded = {}     -- entity -> true while its target includes speed modifiers
 local recheck = {}    -- player id -> true: recompute next tick (a nudge ended)
@@ -62,6 +64,7 @@ local function update(p)
     modded[e] = nil
   end
   local tx, ty = dx * speed, dy * speed
+  local sent = state.move_targets
   local s = sent[e]
   if s == nil then
     sent[e] = { tx, ty }
@@ -165,7 +168,7 @@ end
 
 function on_leave(player)
   local e = player.entity
-  sent[e], by_entity[e], modded[e] = nil, nil, nil
+  state.move_targets[e], by_entity[e], modded[e] = nil, nil, nil
   recheck[player.id] = nil
   state.nudges[player.id] = nil
   state.speed_mods[player.entity] = nil
