@@ -18,8 +18,10 @@ const arg = (name: string, d: string) => {
 };
 const TICKS = Math.min(Number(arg('ticks', '600')), 5000);
 const WARMUP = 180;
-const PLAYERS = 64;
-const NPCS = 256;
+// --players/--npcs/--arena WxH: other scenes, e.g. a server room: --players 20 --npcs 8 --arena 1600x1000
+const PLAYERS = Math.min(Number(arg('players', '64')), 1000);
+const NPCS = Math.min(Number(arg('npcs', '256')), 2000);
+const [ARENA_W, ARENA_H] = arg('arena', '3000x2000').split('x').map(Number);
 const MODE = arg('mode', 'coin_rush');
 // --clock cpu: time with this process's CPU time (process.cpuUsage) instead of wall time, so a
 // loaded shared machine (preemption) does not inflate the figures. Default: wall (performance.now).
@@ -40,7 +42,7 @@ const rnd = () => ((seed = (Math.imul(seed, 1664525) + 1013904223) >>> 0) / 2 **
 
 const sim = await createSimulation({
   wasm: engineWasmBytes(), scripts: readLuaScripts(), seed: 9, npcs: NPCS, mode: MODE,
-  arena: { width: 3000, height: 2000 }, now,
+  arena: { width: ARENA_W, height: ARENA_H }, now,
 });
 for (let i = 1; i <= PLAYERS; i++) sim.addPlayer(`player_${i}`, `P${i}`);
 let seq = 1;

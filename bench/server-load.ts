@@ -64,7 +64,8 @@ const sleep = (ms: number) => new Promise((r) => setTimeout(r, ms));
 
 async function startServer(capacity: number): Promise<{ child: ChildProcess; base: string; port: number }> {
   const child = fork(path.join(ROOT, 'host-server/main.ts'), [], {
-    execArgv: ['--import', 'tsx'],
+    // --server-prof DIR: V8 CPU profile of the server process (written on its graceful exit).
+    execArgv: ['--import', 'tsx', ...(arg('server-prof', '') ? ['--cpu-prof', '--cpu-prof-dir', arg('server-prof', '')] : [])],
     env: {
       ...process.env,
       PORT: '0',

@@ -14,7 +14,7 @@ export interface RuntimeAssets {
 export async function createRoomHost(assets: RuntimeAssets, opts: HostOptions): Promise<RoomHost> {
   const sim = await createSimulation({ wasm: assets.wasm, scripts: assets.scripts, mode: opts.mode });
   try {
-    return new RoomHost({ sim, code: opts.code, hostToken: opts.hostToken, snapshotHz: opts.snapshotHz, limits: opts.limits });
+    return new RoomHost({ sim, code: opts.code, hostToken: opts.hostToken, snapshotHz: opts.snapshotHz, snapshotPhase: opts.snapshotPhase, limits: opts.limits });
   } catch (err) {
     sim.dispose();
     throw err;
@@ -27,6 +27,7 @@ export async function restoreRoomHost(assets: RuntimeAssets, blob: Uint8Array, o
     code: opts.code,
     hostToken: opts.hostToken,
     snapshotHz: opts.snapshotHz,
+    snapshotPhase: opts.snapshotPhase,
     limits: opts.limits,
     restoreSim: (b, w) => restoreSimulation(b, w),
   });

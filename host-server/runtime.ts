@@ -15,6 +15,8 @@ export interface HostOptions {
   hostToken: string;
   mode: string;
   snapshotHz: number;
+  /** RoomHost snapshotPhase: rooms get different phases (spreads snapshot sends over steps). */
+  snapshotPhase?: number;
   limits: RoomLimits;
 }
 

@@ -260,9 +260,11 @@ export function createServer(partial: Partial<ServerConfig> = {}, deps: ServerDe
   });
 
   // ---------------------------------------------------------------- room lifecycle
+  let hostSeq = 0;
   function hostOptions(room: Room) {
     return {
       code: room.code,
+      snapshotPhase: hostSeq++ % 60,
       hostToken: room.hostToken,
       mode: room.mode,
       snapshotHz: config.snapshotHz,

@@ -4,6 +4,7 @@
 -- (default 60). Keeps TARGET_COINS coins on the field (one new coin per tick at most).
 
 MODE = "coin_rush"
+EVENTS = { "sensor_enter" } -- on_event only needs coin pick-ups
 
 local TARGET_COINS = 12
 local GOLD_CHANCE = 0.15

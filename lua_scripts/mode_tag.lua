@@ -4,6 +4,7 @@
 -- each connected player who is not it scores a point.
 
 MODE = "tag"
+EVENTS = { "contact_begin" } -- on_event only needs player-player contacts
 
 local IMMUNE_TICKS = 90
 local IT_SPEED = 1.15

@@ -15,6 +15,7 @@ local MAGNET_RADIUS = 180
 local MAGNET_PULL = 6
 local F = game.FLAGS
 local FLAG = { speed = F.boost, shield = F.shield, magnet = F.magnet }
+EVENTS = { "sensor_enter" } -- on_event only needs pick-ups
 
 state.powerups = state.powerups or { next_spawn = 120, effects = {} }
 state.speed_mods = state.speed_mods or {}

@@ -129,6 +129,7 @@ export class RoomHost implements RoomHostApi {
   private readonly hostToken: string;
   private readonly now: () => number;
   private readonly snapshotEvery: number;
+  private readonly snapshotPhase: number;
   private readonly encoder = new SnapshotEncoder(SNAPSHOT_RING);
   private conns: ConnState[] = [];
   private slots: Slot[] = [];
@@ -157,6 +158,9 @@ export class RoomHost implements RoomHostApi {
     this.snapshotHz = opts.snapshotHz ?? 20;
     if (!(this.snapshotHz > 0 && this.snapshotHz <= TICK_HZ)) throw new Error(`snapshotHz must be in (0, ${TICK_HZ}]`);
     this.snapshotEvery = Math.max(1, Math.round(TICK_HZ / this.snapshotHz));
+    const phase = opts.snapshotPhase ?? 0;
+    if (!Number.isInteger(phase) || phase < 0) throw new Error('snapshotPhase must be an integer >= 0');
+    this.snapshotPhase = phase % this.snapshotEvery;
     this.limits = { ...DEFAULT_LIMITS, ...stripUndefined(opts.limits ?? {}) };
     this.now = opts.now ?? defaultNow;
   }
@@ -667,7 +671,7 @@ export class RoomHost implements RoomHostApi {
     let snapshotBytes = 0;
     let snapshotsSent = 0;
     let fullSnapshots = 0;
-    if (this.sim.tick % this.snapshotEvery === 0) {
+    if (this.sim.tick % this.snapshotEvery === this.snapshotPhase) {
       const tick = this.sim.tick;
       this.encoder.capture(tick, this.sim.entities());
       let jsonEntities: string | null = null;

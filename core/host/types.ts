@@ -34,6 +34,12 @@ export interface RoomHostOptions {
   code: string; // room code
   hostToken: string; // secret: a connection presenting it may use host commands
   snapshotHz?: number; // default 20
+  /**
+   * Snapshots go out on ticks where tick % (60 / snapshotHz) === snapshotPhase % (60 / snapshotHz).
+   * Default 0. A server running many rooms gives them different phases so their snapshot sends
+   * do not all land in the same 60 Hz step.
+   */
+  snapshotPhase?: number;
   limits?: Partial<RoomLimits>;
   /** Clock in ms (injectable for tests); default performance.now/Date.now. */
   now?: () => number;

@@ -326,11 +326,14 @@ local function active(s)
   return s.mode == nil or s.mode == current_mode
 end
 
+-- Hot path (every hook of every tick): no calls but the handler's own. s.env[hook] is
+-- rawget(s.env, hook): a miss falls through to BASE, which holds no hook names.
 local function each(hook, a, b)
   for i = 1, #scripts do
     local s = scripts[i]
-    if active(s) then
-      local f = rawget(s.env, hook)
+    local m = s.mode
+    if m == nil or m == current_mode then
+      local f = s.env[hook]
       if type(f) == "function" then
         if budget_begin() then
           local ok, e = pcall(f, a, b)
@@ -379,7 +382,8 @@ function D.dispatch_events(list)
     local s = scripts[i]
     if active(s) then
       local f = rawget(s.env, "on_event")
-      if type(f) == "function" then
+      local want = s.events -- nil: every type; else set of the types declared in EVENTS
+      if type(f) == "function" and (want == nil or want.any) then
         local j = 1
         while j <= n do
           if not budget_begin() then
@@ -390,7 +394,7 @@ function D.dispatch_events(list)
             while j <= n do
               local ev = list[j]
               j = j + 1
-              f(ev)
+              if want == nil or want[ev.type] then f(ev) end
             end
           end)
           if not ok then
@@ -420,6 +424,42 @@ function D.dispatch_one(name, hook)
   return errs
 end
 
+-- EVENTS (optional global of a script): the event types its on_event wants, e.g.
+-- EVENTS = { "sensor_enter" }. Returns the set (nil = every type) or nil, error.
+local EVENT_BITS = { contact_begin = 1, contact_end = 2, sensor_enter = 4, sensor_exit = 8 }
+local function event_set(v)
+  if v == nil then return nil end
+  if type(v) ~= "table" then return nil, "EVENTS must be a list of event types" end
+  local set = {}
+  for i = 1, 8 do
+    local t = rawget(v, i)
+    if t == nil then break end
+    if not EVENT_BITS[t] then
+      local shown = type(t) == "string" and ("'" .. t:sub(1, 32) .. "'") or ("a " .. type(t))
+      return nil, "EVENTS: unknown event type " .. shown .. " (contact_begin, contact_end, sensor_enter, sensor_exit)"
+    end
+    set[t] = true
+    set.any = true
+  end
+  return set
+end
+
+-- Bit mask of the event types some active script's on_event wants (1 contact_begin,
+-- 2 contact_end, 4 sensor_enter, 8 sensor_exit): the host builds only those events.
+function D.event_mask()
+  local m = 0
+  for i = 1, #scripts do
+    local s = scripts[i]
+    if active(s) and type(rawget(s.env, "on_event")) == "function" then
+      if s.events == nil then return 15 end
+      for t, bit in pairs(EVENT_BITS) do
+        if s.events[t] and m & bit == 0 then m = m | bit end
+      end
+    end
+  end
+  return m
+end
+
 -- Returns ok, err_or_isnew, mode
 function D.load_script(name, code)
   local env = new_env()
@@ -434,6 +474,8 @@ function D.load_script(name, code)
       return false, name .. ": MODE must be a name of letters, digits and '_'"
     end
   end
+  local events, everr = event_set(rawget(env, "EVENTS"))
+  if everr then return false, name .. ": " .. everr end
   for i = 1, #scripts do
     local s = scripts[i]
     if s.name ~= name and mode ~= nil and s.mode == mode then
@@ -444,7 +486,7 @@ function D.load_script(name, code)
   if old and old.mode ~= nil and old.mode == current_mode and old.mode ~= mode then
     return false, name .. ": cannot change the MODE of the active mode's script"
   end
-  local s = { name = name, env = env, mode = mode }
+  local s = { name = name, env = env, mode = mode, events = events }
   if old then
     s.index = old.index
     old.prev = nil
@@ -472,7 +514,8 @@ function D.load_prev(name, code)
   if not budget_begin() then return false, "instruction budget exhausted" end
   local ok, e = pcall(f)
   if not ok then return false, errmsg(e) end
-  cur.prev = { name = name, env = env, mode = rawget(env, "MODE"), index = cur.index }
+  local events = event_set(rawget(env, "EVENTS"))
+  cur.prev = { name = name, env = env, mode = rawget(env, "MODE"), index = cur.index, events = events }
   return true
 end
 
@@ -522,12 +565,20 @@ function D.player_remove(pid)
   end
 end
 
--- flat = { pid1, dx1, dy1, pid2, dx2, dy2, ... }
-function D.player_inputs(flat)
+-- flat = { pid1, dx1, dy1, pid2, dx2, dy2, ... }; then on_input(player) for each of them
+-- (in list order) unless quiet.
+function D.player_inputs(flat, quiet)
+  errs = nil
   for j = 1, #flat, 3 do
     local r = BY_ID[flat[j]]
     if r then r.dx = flat[j + 1]; r.dy = flat[j + 2] end
   end
+  if quiet then return nil end
+  for j = 1, #flat, 3 do
+    local p = BY_ID_VIEW[flat[j]]
+    if p then each("on_input", p) end
+  end
+  return errs
 end
 
 function D.player_connected(pid, c)

@@ -34,6 +34,13 @@ export interface LuaBudget {
 
 export const DEFAULT_BUDGET: LuaBudget = { perCall: 100_000, perTick: 400_000, maxDepth: 200 };
 
+/** Event type bits of LuaSandbox.eventMask. */
+export const EVENT_CONTACT_BEGIN = 1;
+export const EVENT_CONTACT_END = 2;
+export const EVENT_SENSOR_ENTER = 4;
+export const EVENT_SENSOR_EXIT = 8;
+export const EVENT_ALL = 15;
+
 /** Granularity of the count hook (instructions between checks). */
 const GRAIN = 1000;
 
@@ -169,7 +176,7 @@ export class LuaSandbox {
     for (const fn of [
       'dispatch', 'dispatch_player', 'dispatch_actions', 'dispatch_events', 'dispatch_one',
       'load_script', 'end_probation', 'load_prev', 'set_mode', 'modes', 'get_state', 'set_state', 'player_add',
-      'player_remove', 'player_inputs', 'player_connected',
+      'player_remove', 'player_inputs', 'player_connected', 'event_mask',
     ]) {
       lua.lua_rawgeti(L, lua.LUA_REGISTRYINDEX, this.refD);
       lua.lua_getfield(L, -1, to_luastring(fn));
@@ -309,7 +316,21 @@ export class LuaSandbox {
     const base = this.call(name, pushArgs, 1);
     const errs = this.readErrors(base + 1);
     lua.lua_settop(this.L, base);
+    // an error may have reverted a hot reload (another script version, other EVENTS)
+    if (errs.length) this.refreshEventMask();
     return errs;
+  }
+
+  /**
+   * Event types (EVENT_* bits) that some active script's on_event wants; the host need not
+   * build other events. Kept up to date after loads, mode changes and reverts.
+   */
+  eventMask = EVENT_ALL;
+
+  private refreshEventMask(): void {
+    const base = this.call('event_mask', () => 0, 1);
+    this.eventMask = lua.lua_tointeger(this.L, base + 1) | 0;
+    lua.lua_settop(this.L, base);
   }
 
   /** Calls `hook(a, b)` of every active script. Args: numbers, strings, booleans. */
@@ -460,6 +481,7 @@ export class LuaSandbox {
       out = { ok: false, error: parseLuaError(name, msg) };
     }
     lua.lua_settop(L, base);
+    if (out.ok) this.refreshEventMask();
     return out;
   }
 
@@ -493,6 +515,7 @@ export class LuaSandbox {
       return 1;
     }, 0);
     lua.lua_settop(this.L, base);
+    this.refreshEventMask();
   }
 
   modes(): string[] {
@@ -538,24 +561,27 @@ export class LuaSandbox {
     lua.lua_settop(this.L, base);
   }
 
-  /** Batch update of player records' dx/dy. */
-  playerInputs(list: { pid: string; dx: number; dy: number }[]): void {
-    if (list.length === 0) return;
+  /**
+   * Batch update of player records' dx/dy, then `on_input(player)` of every active script for
+   * each of them (unless quiet: restore).
+   */
+  playerInputs(list: { pid: string; dx: number; dy: number }[], quiet = false): RawScriptError[] {
+    if (list.length === 0) return [];
     const L = this.L;
-    const base = this.call('player_inputs', () => {
+    return this.runDispatch('player_inputs', () => {
       lua.lua_createtable(L, list.length * 3, 0);
       let i = 1;
       for (const p of list) {
-        lua.lua_pushstring(L, to_luastring(p.pid));
+        lua.lua_pushstring(L, this.ls(p.pid));
         lua.lua_rawseti(L, -2, i++);
         lua.lua_pushnumber(L, p.dx);
         lua.lua_rawseti(L, -2, i++);
         lua.lua_pushnumber(L, p.dy);
         lua.lua_rawseti(L, -2, i++);
       }
-      return 1;
-    }, 0);
-    lua.lua_settop(L, base);
+      lua.lua_pushboolean(L, quiet);
+      return 2;
+    });
   }
 
   // ---------------------------------------------------------------- state

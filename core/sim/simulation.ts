@@ -4,18 +4,24 @@
  * docs/LUA_API.md for what scripts can do.
  *
  * Tick order (step()):
- *   1. latest input per player -> player records (dx, dy), lastInputSeq
+ *   1. latest input per player -> player records (dx, dy), lastInputSeq; on_input(player)
+ *      for each changed one                                    (one Lua call, if any changed)
  *   2. on_action(player, action) for every action queued since the last tick (one Lua call)
  *   3. on_tick(dt)                                                        (one Lua call)
+ *   3b. game.drive targets: velocities move towards them (JS, no Lua)
  *   4. physics step
- *   5. on_event(event) for the step's contact/sensor events               (one Lua call)
+ *   5. on_event(event) for the step's contact/sensor events of the types some script
+ *      declared in EVENTS (or every type for scripts without EVENTS)     (one Lua call)
  *   6. tick += 1
  * Clocks are only read for telemetry; nothing in the state depends on them.
  */
 import { loadPhysics, PhysicsWorld } from '../physics';
 import type { PhysicsWorldApi, WasmSource, WorldConfig } from '../physics/types';
 import { BodyKind, PhysicsEventType } from '../physics/types';
-import { LuaSandbox, REVERTED_SUFFIX, argInteger, argNumber, argString, luaError } from '../lua/sandbox';
+import {
+  LuaSandbox, REVERTED_SUFFIX, argInteger, argNumber, argString, luaError,
+  EVENT_CONTACT_BEGIN, EVENT_CONTACT_END, EVENT_SENSOR_ENTER, EVENT_SENSOR_EXIT,
+} from '../lua/sandbox';
 import type { LuaBudget, LuaCFunction, LuaState, RawScriptError } from '../lua/sandbox';
 import { lua, to_luastring } from '../lua/fengari';
 import { ENTITY_KINDS } from './types';
@@ -27,6 +33,14 @@ import { fnv1a64hex } from './hash';
 import { sanitizePlain, stableStringify } from './stable-json';
 
 export const DT = 1 / 60;
+/** Physics event type -> LuaSandbox.eventMask bit (0: never delivered). */
+const EVENT_BIT: Record<number, number> = {
+  [PhysicsEventType.ContactBegin]: EVENT_CONTACT_BEGIN,
+  [PhysicsEventType.ContactEnd]: EVENT_CONTACT_END,
+  [PhysicsEventType.SensorEnter]: EVENT_SENSOR_ENTER,
+  [PhysicsEventType.SensorExit]: EVENT_SENSOR_EXIT,
+};
+
 export const DEFAULT_ARENA = { width: 1600, height: 1000 };
 export const DEFAULT_MODE = 'coin_rush';
 const MAX_ENTITIES = 4096;
@@ -58,6 +72,8 @@ interface Ent {
   variant: string;
   flags: number;
   owner?: PlayerId;
+  /** game.drive: before every physics step the velocity moves towards (tx, ty) by <= maxDv. */
+  drive?: { tx: number; ty: number; maxDv: number };
 }
 
 interface Player {
@@ -90,6 +106,8 @@ interface Header {
   actions: [string, Record<string, unknown>][];
   /** Hot-reloaded scripts still on probation: [name, until tick, previous code]. */
   probation?: [string, number, string][];
+  /** game.drive targets: [entity id, tx, ty, max_dv (null = Infinity)], by id. */
+  drives?: [number, number, number, number | null][];
 }
 
 const MAGIC = [0x57, 0x4c, 0x53, 0x31]; // "WLS1"
@@ -189,6 +207,7 @@ class SimulationImpl implements Simulation {
 
   private removeEntity(id: number): void {
     this.world.remove(id);
+    if (this.ents.get(id)?.drive) this.driven--;
     this.ents.delete(id);
     this.viewsDirty = true;
     this.structureDirty = true;
@@ -334,6 +353,25 @@ class SimulationImpl implements Simulation {
         const vx = argNumber(L, 2); const vy = argNumber(L, 3);
         if (!Number.isFinite(vx) || !Number.isFinite(vy)) luaError(L, 'game.set_velocity: velocity must be finite');
         this.world.setVelocity(e.id, vx, vy);
+        return 0;
+      },
+      // drive(id, tx, ty, max_dv): from now on, before every physics step, the velocity moves
+      // towards (tx, ty) by at most max_dv (default: all the way), like steer() each tick but
+      // without a Lua->JS call per tick. drive(id) (no target) stops driving.
+      drive: (L) => {
+        mutating(L, 'drive');
+        const e = dynamic(L, entArg(L, 1), 'drive');
+        if (L_.lua_isnoneornil(L, 2)) {
+          if (e.drive) { delete e.drive; this.driven--; }
+          return 0;
+        }
+        const tx = argNumber(L, 2); const ty = argNumber(L, 3);
+        const maxDv = L_.lua_type(L, 4) === L_.LUA_TNUMBER ? L_.lua_tonumber(L, 4) : Infinity;
+        if (!Number.isFinite(tx) || !Number.isFinite(ty) || Number.isNaN(maxDv) || maxDv < 0) {
+          luaError(L, 'game.drive: values must be finite (max_dv >= 0)');
+        }
+        if (!e.drive) this.driven++;
+        e.drive = { tx, ty, maxDv };
         return 0;
       },
       // steer(id, tx, ty, max_dv): move the velocity towards (tx, ty) by at most max_dv (default:
@@ -698,7 +736,7 @@ class SimulationImpl implements Simulation {
         p.pending = null;
       }
     }
-    if (changed.length) this.runHook('inputs', () => { this.sb.playerInputs(changed); return []; }, tel);
+    if (changed.length) this.runHook('inputs', () => this.sb.playerInputs(changed), tel);
     // 2. actions
     if (this.actions.length) {
       const acts = this.actions;
@@ -707,6 +745,8 @@ class SimulationImpl implements Simulation {
     }
     // 3. on_tick
     this.runHook('on_tick', () => this.sb.dispatch('on_tick', DT), tel);
+    // 3b. game.drive targets
+    if (this.driven > 0) this.applyDrives();
     // 4. physics
     const t0 = this.now();
     this.world.step();
@@ -733,11 +773,35 @@ class SimulationImpl implements Simulation {
     return tel;
   }
 
+  private driven = 0;
+
+  /** Moves every driven body's velocity towards its drive target (order-independent). */
+  private applyDrives(): void {
+    this.refresh();
+    const vel = this.velView;
+    for (const e of this.ents.values()) {
+      const dr = e.drive;
+      if (!dr) continue;
+      const i = this.idx(e.id);
+      const vx = vel[2 * i]; const vy = vel[2 * i + 1];
+      let dx = dr.tx - vx; let dy = dr.ty - vy;
+      const d = Math.sqrt(dx * dx + dy * dy);
+      if (d <= 0.01) continue;
+      let nx = dr.tx; let ny = dr.ty;
+      if (d > dr.maxDv) { dx = (dx * dr.maxDv) / d; dy = (dy * dr.maxDv) / d; nx = vx + dx; ny = vy + dy; }
+      this.world.setVelocity(e.id, nx, ny);
+    }
+  }
+
   private collectEvents(): Record<string, number | string | boolean | undefined>[] {
     const raw = this.world.events();
     const out: Record<string, number | string | boolean | undefined>[] = [];
+    const mask = this.sb.eventMask;
+    if (mask === 0) return out;
     for (let i = 0; i + 2 < raw.length; i += 3) {
       const type = raw[i];
+      // only the types some script's on_event wants (EVENTS declarations)
+      if (((EVENT_BIT[type] ?? 0) & mask) === 0) continue;
       const a = this.ents.get(raw[i + 1]);
       const b = this.ents.get(raw[i + 2]);
       if (!a || !b) continue;
@@ -880,6 +944,7 @@ class SimulationImpl implements Simulation {
       entities: ents.map((e) => [e.id, e.kind, e.variant, e.flags, e.owner ?? null]),
       actions: this.actions.map((a) => [a.pid, a.action]),
       probation: [...this.probation.keys()].sort().map((n) => [n, this.probation.get(n)!.until, this.probation.get(n)!.prevCode]),
+      drives: ents.filter((e) => e.drive).map((e) => [e.id, e.drive!.tx, e.drive!.ty, Number.isFinite(e.drive!.maxDv) ? e.drive!.maxDv : null]),
     };
     const hb = new TextEncoder().encode(stableStringify(header));
     const phys = this.world.snapshot();
@@ -919,6 +984,14 @@ class SimulationImpl implements Simulation {
       if (owner !== null) e.owner = owner;
       this.ents.set(id, e);
     }
+    for (const [id, tx, ty, maxDv] of header.drives ?? []) {
+      const e = this.ents.get(id);
+      if (!e || (e.kind !== 'player' && e.kind !== 'npc') || !Number.isFinite(tx) || !Number.isFinite(ty)) {
+        throw new Error(`restore: bad drive for entity ${id}`);
+      }
+      e.drive = { tx, ty, maxDv: maxDv === null ? Infinity : Number(maxDv) };
+      this.driven++;
+    }
     this.viewsDirty = true;
     this.structureDirty = true;
     this.sb.loadState(state);
@@ -933,7 +1006,7 @@ class SimulationImpl implements Simulation {
       const p = this.playerMap.get(pid)!;
       return { pid, dx: p.dx, dy: p.dy };
     });
-    this.sb.playerInputs(inputs);
+    this.sb.playerInputs(inputs, true);
     for (const [name, code] of header.scripts) this.reloadForRestore(name, code);
     for (const [name, until, prevCode] of header.probation ?? []) {
       this.sb.beginTick();

@@ -2,6 +2,7 @@ import { test } from 'node:test';
 import assert from 'node:assert/strict';
 import { Harness, HOST_TOKEN, flush } from './helpers/room-harness';
 import { POS_SCALE } from '../../core/snapshot';
+import { RoomHost } from '../../core/host/room-host';
 
 test('join: welcome, full snapshot, roster; movement shows up in delta snapshots of others', async () => {
   const h = await Harness.create();
@@ -230,5 +231,24 @@ test('GameClient in JSON mode: text frames only, state and prediction work witho
   assert.ok(c.lastInputSeq > 30);
   const p = c.predictor.predicted!;
   assert.ok(Math.abs(p.y - truth.y) < 1, `prediction ${p.y} vs host ${truth.y}`);
+  h.dispose();
+});
+
+test('snapshotPhase: snapshots go out on ticks of that phase (rooms spread their sends over steps)', async () => {
+  for (const phase of [0, 1, 2, 4]) {
+    const h = await Harness.create({}, { snapshotPhase: phase });
+    const sentOn: number[] = [];
+    h.host.on('telemetry', (t) => { if (t.snapshotsSent > 0) sentOn.push(h.sim.tick); });
+    const a = h.client({ name: 'Ann' });
+    await flush();
+    await a.ready();
+    await h.tick(12);
+    assert.ok(sentOn.length >= 3, `snapshots sent (phase ${phase}): ${sentOn.join(',')}`);
+    for (const t of sentOn) assert.equal(t % 3, phase % 3, `phase ${phase}: snapshot on tick ${t}`);
+    assert.equal(a.lastTick % 3, phase % 3);
+    h.dispose();
+  }
+  const h = await Harness.create();
+  assert.throws(() => new RoomHost({ sim: h.sim, code: 'X', hostToken: 't', snapshotPhase: -1 }), /snapshotPhase/);
   h.dispose();
 });

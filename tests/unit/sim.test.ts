@@ -380,3 +380,79 @@ test('bad options are refused clearly', async () => {
   await assert.rejects(createSimulation({ wasm, scripts: { 'bad.lua': 'x = = 1' } }), /bad.lua failed to load/);
   await assert.rejects(createSimulation({ wasm, scripts: shipped, arena: { width: 10, height: 10 } }), /arena/);
 });
+
+test('EVENTS declares which event types a script gets; undeclared scripts get every type; bad EVENTS is refused', async () => {
+  const sim = await makeSim();
+  const counter = (name: string, events: string) => `
+${events}
+state.ev = state.ev or {}
+function on_event(ev) local k = "${name}:" .. ev.type; state.ev[k] = (state.ev[k] or 0) + 1 end
+function on_action(p, a) if a.action == "report" then
+  local keys = {}
+  for k, n in pairs(state.ev) do keys[#keys + 1] = k end
+  table.sort(keys)
+  for _, k in ipairs(keys) do game.message("*", "ev " .. k) end
+end end`;
+  assert.deepEqual(sim.loadScript('mods/all.lua', counter('all', '')), { ok: true });
+  assert.deepEqual(sim.loadScript('mods/only.lua', counter('only', 'EVENTS = { "contact_begin" }')), { ok: true });
+  const bad = sim.loadScript('mods/bad.lua', 'EVENTS = { "contact_start" }\nfunction on_event() end');
+  assert.equal(bad.ok, false);
+  assert.match(!bad.ok ? bad.error.message : '', /EVENTS: unknown event type 'contact_start'/);
+  assert.equal(sim.loadScript('mods/bad2.lua', 'EVENTS = "sensor_enter"').ok, false);
+  sim.addPlayer('player_1', 'Ann');
+  sim.action('player_1', { action: 'teleport', x: 30, y: 500 });
+  sim.setInput('player_1', { seq: 1, dx: -1, dy: 0 }); // into the left wall: contacts
+  steps(sim, 20);
+  sim.setInput('player_1', { seq: 2, dx: 1, dy: 0 });
+  steps(sim, 20);
+  sim.drainMessages();
+  sim.action('player_1', { action: 'report' });
+  sim.step();
+  const got = sim.drainMessages().map((m) => m.text).filter((t) => t.startsWith('ev '));
+  assert.ok(got.includes('ev all:contact_begin') && got.includes('ev all:contact_end'), got.join(','));
+  assert.ok(got.includes('ev only:contact_begin'), got.join(','));
+  assert.ok(!got.some((t) => t.startsWith('ev only:') && t !== 'ev only:contact_begin'), got.join(','));
+  sim.dispose();
+});
+
+test('game.drive keeps steering every tick without further calls, stops on drive(id), survives serialize/restore', async () => {
+  const MOD = `
+function on_action(p, a)
+  if a.action == "drive" then game.drive(a.id, a.tx, a.ty, a.dv)
+  elseif a.action == "undrive" then game.drive(a.id)
+  elseif a.action == "bad" then game.drive(a.id, 0/0, 1) end
+end`;
+  const sim = await makeSim();
+  assert.deepEqual(sim.loadScript('mods/drive.lua', MOD), { ok: true });
+  const p = sim.addPlayer('player_1', 'Ann');
+  sim.action('player_1', { action: 'teleport', x: 400, y: 500 });
+  sim.step();
+  const id = p.entityId;
+  // a player body: movement_rules drives it too, but only sends a new target when its input changes
+  sim.action('player_1', { action: 'drive', id, tx: 50, ty: 0, dv: 5 });
+  sim.step();
+  const v1 = entity(sim, id).vx;
+  sim.step();
+  const v2 = entity(sim, id).vx;
+  steps(sim, 20);
+  const v3 = entity(sim, id).vx;
+  assert.ok(v1 > 3 && v2 > v1 + 3 && Math.abs(v3 - 50) < 1, `velocity keeps moving towards the target by <= 5 per tick: ${v1}, ${v2}, ${v3}`);
+  const blob = sim.serialize();
+  const copy = await restoreSimulation(blob, wasm);
+  steps(sim, 5);
+  steps(copy, 5);
+  assert.equal(copy.hash(), sim.hash(), 'restored drive continues identically');
+  sim.action('player_1', { action: 'bad', id });
+  const errs = steps(sim, 1);
+  assert.ok(errs.some((e) => /game.drive: values must be finite/.test(e.message)), JSON.stringify(errs));
+  sim.action('player_1', { action: 'undrive', id });
+  sim.step();
+  const blob2 = sim.serialize();
+  const header = JSON.parse(new TextDecoder().decode(blob2.subarray(8, 8 + new DataView(blob2.buffer, blob2.byteOffset).getUint32(4, true))));
+  assert.ok(Array.isArray(header.drives) && !header.drives.some((d: number[]) => d[0] === id), 'drive removed');
+  const vStop = entity(sim, id).vx;
+  steps(sim, 3);
+  assert.ok(Math.abs(entity(sim, id).vx - vStop) < 1, 'no longer driven');
+  sim.dispose();
+  copy.dispose();
+});
