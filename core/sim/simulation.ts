@@ -76,13 +76,7 @@ interface Ent {
   drive?: { tx: number; ty: number; maxDv: number };
 }
 
-interface Player {
-  id: PlayerId;
-  name: string;
-  score: number;
-  entityId: number;
-  connected: boolean;
-  lastInputSeq: number;
+interface Player extends PlayerInfo {
   recvSeq: number;
   dx: number;
   dy: number;
