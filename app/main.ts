@@ -7,6 +7,7 @@ import { createRoom, GameError, normalizeCode, type RoomCreated } from './api';
 import { Lobby, cleanName, saveName, savedName } from './lobby';
 import { Session, type Role } from './session';
 import { GameView } from './view';
+import type { GameState } from './game-state';
 
 const params = new URLSearchParams(location.search);
 const FPS = Math.max(5, Math.min(120, Number(params.get('fps')) || 60));
@@ -17,22 +18,6 @@ let session: Session | null = null;
 let view: GameView | null = null;
 let lobby: Lobby | null = null;
 let lobbyError: { code: string; message: string } | null = null;
-
-interface GameState {
-  tick: number;
-  mode: string;
-  roomCode: string | null;
-  playerId: string | null;
-  isHost: boolean;
-  players: { id: string; name: string; x: number; y: number; score: number; connected: boolean; ping: number }[];
-  connectionMode: string;
-  lastError: { code: string; message: string } | null;
-  fps: number;
-  renderer: string;
-  arena: { width: number; height: number };
-  joinMs: number | null;
-  webrtcNote: string;
-}
 
 /** Read-only handle for end-to-end tests and debugging. */
 (window as unknown as { __game: { state(): GameState } }).__game = {

@@ -6,6 +6,7 @@ import { chromium, expect, type Browser, type Page } from '@playwright/test';
 import fs from 'node:fs';
 import path from 'node:path';
 import { E2E_PORT } from '../../playwright.config';
+import type { GameState } from '../../app/game-state';
 
 export const BASE = `http://127.0.0.1:${E2E_PORT}`;
 export const FPS = 20; // follower pages are capped: 4 browsers share 2 cores
@@ -59,21 +60,8 @@ export async function launchPlayer(name: string, opts: { webrtc?: boolean } = {}
   return { name, browser, page, logs, requests };
 }
 
-export interface GameState {
-  tick: number;
-  mode: string;
-  roomCode: string | null;
-  playerId: string | null;
-  isHost: boolean;
-  players: { id: string; name: string; x: number; y: number; score: number; connected: boolean }[];
-  connectionMode: string;
-  lastError: { code: string; message: string } | null;
-  fps: number;
-  renderer: string;
-  arena: { width: number; height: number };
-  joinMs: number | null;
-  webrtcNote: string;
-}
+
+export type { GameState };
 
 export function state(p: Player): Promise<GameState> {
   return p.page.evaluate(() => (window as unknown as { __game: { state(): GameState } }).__game.state());
