@@ -56,6 +56,27 @@ pub struct Contact {
     jt: f32,
 }
 
+impl Contact {
+    /// One sequential-impulse update of this contact for the relative velocity (rvx, rvy) of
+    /// body a against b (or against the static side): accumulates the clamped normal impulse
+    /// and the Coulomb-bounded friction impulse, and returns the impulse change to apply (+ to
+    /// a, - to b).
+    #[inline(always)]
+    fn solve_velocity(&mut self, rvx: f32, rvy: f32, friction: f32) -> (f32, f32) {
+        let (tx, ty) = (-self.ny, self.nx);
+        let vn = rvx * self.nx + rvy * self.ny;
+        let new_jn = (self.jn + (self.target - vn) * self.k_inv).dmax(0.0);
+        let djn = new_jn - self.jn;
+        self.jn = new_jn;
+        let vt = rvx * tx + rvy * ty;
+        let maxf = friction * self.jn;
+        let new_jt = clampf(self.jt - vt * self.k_inv, -maxf, maxf);
+        let djt = new_jt - self.jt;
+        self.jt = new_jt;
+        (djn * self.nx + djt * tx, djn * self.ny + djt * ty)
+    }
+}
+
 /// Reusable buffers (not part of the world state).
 #[derive(Default)]
 pub struct Scratch {
@@ -336,40 +357,18 @@ impl World {
             for _ in 0..VELOCITY_ITERS {
                 for c in contacts.iter_mut() {
                     let ai = c.a as usize;
-                    let (tx, ty) = (-c.ny, c.nx);
+                    let va = v2[ai];
                     if c.kind == 0 {
                         let bi = c.b as usize;
-                        let (va, vb) = (v2[ai], v2[bi]);
-                        let rvx = va[0] - vb[0];
-                        let rvy = va[1] - vb[1];
-                        let vn = rvx * c.nx + rvy * c.ny;
-                        let new_jn = (c.jn + (c.target - vn) * c.k_inv).dmax(0.0);
-                        let djn = new_jn - c.jn;
-                        c.jn = new_jn;
-                        let vt = rvx * tx + rvy * ty;
-                        let maxf = friction * c.jn;
-                        let new_jt = clampf(c.jt - vt * c.k_inv, -maxf, maxf);
-                        let djt = new_jt - c.jt;
-                        c.jt = new_jt;
-                        let px = djn * c.nx + djt * tx;
-                        let py = djn * c.ny + djt * ty;
+                        let vb = v2[bi];
+                        let (px, py) = c.solve_velocity(va[0] - vb[0], va[1] - vb[1], friction);
                         let (ia, ib) = (im[ai], im[bi]);
                         v2[ai] = [va[0] + px * ia, va[1] + py * ia];
                         v2[bi] = [vb[0] - px * ib, vb[1] - py * ib];
                     } else {
-                        let va = v2[ai];
-                        let (rvx, rvy) = (va[0], va[1]);
-                        let vn = rvx * c.nx + rvy * c.ny;
-                        let new_jn = (c.jn + (c.target - vn) * c.k_inv).dmax(0.0);
-                        let djn = new_jn - c.jn;
-                        c.jn = new_jn;
-                        let vt = rvx * tx + rvy * ty;
-                        let maxf = friction * c.jn;
-                        let new_jt = clampf(c.jt - vt * c.k_inv, -maxf, maxf);
-                        let djt = new_jt - c.jt;
-                        c.jt = new_jt;
+                        let (px, py) = c.solve_velocity(va[0], va[1], friction);
                         let ia = im[ai];
-                        v2[ai] = [va[0] + (djn * c.nx + djt * tx) * ia, va[1] + (djn * c.ny + djt * ty) * ia];
+                        v2[ai] = [va[0] + px * ia, va[1] + py * ia];
                     }
                 }
             }
