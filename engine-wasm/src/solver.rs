@@ -151,6 +151,30 @@ fn clampf(v: f32, lo: f32, hi: f32) -> f32 {
     }
 }
 
+/// One axis of the swept test of `sweep`: how the motion p -> p + d crosses the slab [lo, hi].
+enum Slab {
+    /// no motion along this axis, and p is outside the open slab: no hit possible
+    Outside,
+    /// no motion along this axis, p inside the open slab: no constraint from this axis
+    Inside,
+    /// entry and exit times (t0 <= t1) and the sign of the entry normal on this axis
+    Crosses(f32, f32, f32),
+}
+
+#[inline]
+fn slab(p: f32, d: f32, lo: f32, hi: f32) -> Slab {
+    if d == 0.0 {
+        return if p <= lo || p >= hi { Slab::Outside } else { Slab::Inside };
+    }
+    let inv = 1.0 / d;
+    let (t0, t1) = ((lo - p) * inv, (hi - p) * inv);
+    if t0 > t1 {
+        Slab::Crosses(t1, t0, 1.0)
+    } else {
+        Slab::Crosses(t0, t1, -1.0)
+    }
+}
+
 #[inline]
 fn is_bound_key(k: u64) -> bool {
     (k as u32) >= BOUND_KEY_BASE
@@ -779,38 +803,27 @@ impl World {
             let mut tmin = f32::NEG_INFINITY;
             let mut tmax = 1.0f32;
             let mut n = (0.0f32, 0.0f32);
-            // x slab
-            if dx != 0.0 {
-                let inv = 1.0 / dx;
-                let (mut t0, mut t1) = ((lx - x) * inv, (ux - x) * inv);
-                let mut nx = -1.0;
-                if t0 > t1 {
-                    std::mem::swap(&mut t0, &mut t1);
-                    nx = 1.0;
+            match slab(x, dx, lx, ux) {
+                Slab::Outside => return,
+                Slab::Inside => {}
+                Slab::Crosses(t0, t1, s) => {
+                    if t0 > tmin {
+                        tmin = t0;
+                        n = (s, 0.0);
+                    }
+                    tmax = tmax.dmin(t1);
                 }
-                if t0 > tmin {
-                    tmin = t0;
-                    n = (nx, 0.0);
-                }
-                tmax = tmax.dmin(t1);
-            } else if x <= lx || x >= ux {
-                return;
             }
-            if dy != 0.0 {
-                let inv = 1.0 / dy;
-                let (mut t0, mut t1) = ((ly - y) * inv, (uy - y) * inv);
-                let mut ny = -1.0;
-                if t0 > t1 {
-                    std::mem::swap(&mut t0, &mut t1);
-                    ny = 1.0;
+            match slab(y, dy, ly, uy) {
+                Slab::Outside => return,
+                Slab::Inside => {}
+                Slab::Crosses(t0, t1, s) => {
+                    if t0 > tmin {
+                        tmin = t0;
+                        n = (0.0, s);
+                    }
+                    tmax = tmax.dmin(t1);
                 }
-                if t0 > tmin {
-                    tmin = t0;
-                    n = (0.0, ny);
-                }
-                tmax = tmax.dmin(t1);
-            } else if y <= ly || y >= uy {
-                return;
             }
             if tmin < 0.0 || tmin > tmax || n == (0.0, 0.0) {
                 return;
