@@ -123,8 +123,7 @@ impl DynGrid {
     /// Cell range (x0, x1, y0, y1), inclusive, covering an AABB (clamped to the grid).
     #[inline]
     pub fn cell_range(&self, x0: f32, y0: f32, x1: f32, y1: f32) -> (u32, u32, u32, u32) {
-        let (cols, rows, inv) = (self.cols, self.rows, self.inv);
-        (cell_coord(x0, inv, cols), cell_coord(x1, inv, cols), cell_coord(y0, inv, rows), cell_coord(y1, inv, rows))
+        cell_range(x0, y0, x1, y1, self.inv, self.cols, self.rows)
     }
 
     /// Cell coordinates of a point (clamped to the grid).
@@ -158,22 +157,11 @@ impl DynGrid {
         if self.large.is_empty() {
             return;
         }
-        let (cols, rows, inv) = (self.cols, self.rows, self.inv);
         for (k, &l) in self.large.iter().enumerate() {
             let li = l as usize;
             let reach = (size[2 * li] + self.small_max_r) * REACH;
             let (x, y) = (pos[2 * li], pos[2 * li + 1]);
-            let (a, b) = (cell_coord(x - reach, inv, cols), cell_coord(x + reach, inv, cols));
-            let (c, d) = (cell_coord(y - reach, inv, rows), cell_coord(y + reach, inv, rows));
-            for cy in c..=d {
-                for cx in a..=b {
-                    let cell = (cy * cols + cx) as usize;
-                    let (s, e) = (self.cell_start[cell] as usize, self.cell_start[cell + 1] as usize);
-                    for &o in &self.items[s..e] {
-                        f(l, o);
-                    }
-                }
-            }
+            self.for_each_in_cells(self.cell_range(x - reach, y - reach, x + reach, y + reach), |o| f(l, o));
             for &m in &self.large[k + 1..] {
                 f(l, m);
             }
@@ -228,6 +216,13 @@ impl DynGrid {
     }
 }
 
+/// Cell range (x0, x1, y0, y1), inclusive, covering an AABB, in a `cols` x `rows` grid of
+/// cells of size `1 / inv` (clamped to the grid).
+#[inline]
+fn cell_range(x0: f32, y0: f32, x1: f32, y1: f32, inv: f32, cols: u32, rows: u32) -> (u32, u32, u32, u32) {
+    (cell_coord(x0, inv, cols), cell_coord(x1, inv, cols), cell_coord(y0, inv, rows), cell_coord(y1, inv, rows))
+}
+
 #[inline]
 fn cell_coord(v: f32, inv: f32, n: u32) -> u32 {
     let c = v * inv;
@@ -276,8 +271,7 @@ impl StaticGrid {
         let (cols, rows, inv) = (self.cols, self.rows, self.inv);
         for &s in statics {
             let (x0, y0, x1, y1) = static_aabb(pos, size, s as usize);
-            let (a, b) = (cell_coord(x0, inv, cols), cell_coord(x1, inv, cols));
-            let (c, d) = (cell_coord(y0, inv, rows), cell_coord(y1, inv, rows));
+            let (a, b, c, d) = cell_range(x0, y0, x1, y1, inv, cols, rows);
             for cy in c..=d {
                 for cx in a..=b {
                     self.cell_start[(cy * cols + cx) as usize + 1] += 1;
@@ -293,8 +287,7 @@ impl StaticGrid {
         let mut cursor: Vec<u32> = self.cell_start[..cells].to_vec();
         for &s in statics {
             let (x0, y0, x1, y1) = static_aabb(pos, size, s as usize);
-            let (a, b) = (cell_coord(x0, inv, cols), cell_coord(x1, inv, cols));
-            let (c, d) = (cell_coord(y0, inv, rows), cell_coord(y1, inv, rows));
+            let (a, b, c, d) = cell_range(x0, y0, x1, y1, inv, cols, rows);
             for cy in c..=d {
                 for cx in a..=b {
                     let cell = (cy * cols + cx) as usize;
@@ -311,9 +304,8 @@ impl StaticGrid {
         if self.count == 0 {
             return;
         }
-        let (cols, rows, inv) = (self.cols, self.rows, self.inv);
-        let (a, b) = (cell_coord(x0, inv, cols), cell_coord(x1, inv, cols));
-        let (c, d) = (cell_coord(y0, inv, rows), cell_coord(y1, inv, rows));
+        let cols = self.cols;
+        let (a, b, c, d) = cell_range(x0, y0, x1, y1, self.inv, cols, self.rows);
         for cy in c..=d {
             for cx in a..=b {
                 let cell = (cy * cols + cx) as usize;
