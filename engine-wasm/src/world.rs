@@ -154,9 +154,6 @@ impl Config {
         check_range("gravityX", self.gravity_x, -MAX_EXTENT, MAX_EXTENT)?;
         check_range("gravityY", self.gravity_y, -MAX_EXTENT, MAX_EXTENT)?;
         check_range("dt", self.dt, 1.0e-5, 1.0)?;
-        if self.dt <= 0.0 {
-            return err("dt must be > 0");
-        }
         check_range("linearDamping", self.linear_damping, 0.0, 1000.0)?;
         check_range("restitution", self.restitution, 0.0, 1.0)?;
         check_range("friction", self.friction, 0.0, 100.0)?;
@@ -393,9 +390,6 @@ impl World {
         let mass = match d.mass {
             Some(m) => {
                 check_range("mass", m, 1.0e-6, 1.0e12)?;
-                if m <= 0.0 {
-                    return err("mass must be > 0");
-                }
                 m as f32
             }
             None => std::f32::consts::PI * r * r,
