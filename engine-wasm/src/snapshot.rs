@@ -3,8 +3,9 @@
 //! Layout (little endian): magic "PHYW", u16 version, u16 flags(0), config (9 x f64 + u32 seed),
 //! PRNG (u64 state, u64 inc), u32 next_id, u64 step_count, u32 n, then SoA arrays (ids u32,
 //! kinds u8, tags u32, pos 2n f32, vel 2n f32, size 2n f32, inv_mass f32, restitution f32,
-//! damping f32, pending force 2n f32), contact keys (u32 len + u64s), sensor keys (u32 len +
-//! u64s + jn f32s + jt f32s), last events (u32 len + u32s), and a trailing FNV-1a 64 checksum of everything before.
+//! damping f32, pending force 2n f32), contact cache (u32 len + u64 keys + jn f32s + jt f32s),
+//! sensor overlap keys (u32 len + u64s), last events (u32 len + u32s), and a trailing FNV-1a 64
+//! checksum of everything before.
 //! Floats are stored as raw bits, so a round trip is exact.
 
 use crate::rng::Pcg32;
