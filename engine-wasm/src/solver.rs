@@ -463,10 +463,7 @@ impl World {
                     nx = x + dx * t;
                     ny = y + dy * t;
                     let si = s as usize;
-                    let touching = match circle_box(nx, ny, r * 1.01, self.pos[2 * si], self.pos[2 * si + 1], self.size[2 * si], self.size[2 * si + 1]) {
-                        Some(_) => true,
-                        None => false,
-                    };
+                    let touching = circle_box(nx, ny, r * 1.01, self.pos[2 * si], self.pos[2 * si + 1], self.size[2 * si], self.size[2 * si + 1]).is_some();
                     if touching {
                         let vn = vx * ax + vy * ay;
                         if vn < 0.0 {
