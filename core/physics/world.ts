@@ -197,7 +197,8 @@ export class PhysicsWorld implements PhysicsWorldApi {
       this.raw = raw;
     } else {
       const c = resolveConfig(config as WorldConfig);
-      this.raw = this.call(
+      this.raw = guarded(
+        eng,
         () =>
           new eng.glue.RawWorld(
             c.width,
@@ -220,13 +221,7 @@ export class PhysicsWorld implements PhysicsWorldApi {
   static fromSnapshot(bytes: Uint8Array): PhysicsWorld {
     const eng = requireEngine();
     if (!(bytes instanceof Uint8Array)) throw new Error('fromSnapshot: bytes must be a Uint8Array');
-    let raw: RawWorld;
-    try {
-      raw = eng.glue.RawWorld.fromSnapshot(bytes);
-    } catch (e) {
-      throw trapCheck(eng, e);
-    }
-    return new PhysicsWorld(null, raw);
+    return new PhysicsWorld(null, guarded(eng, () => eng.glue.RawWorld.fromSnapshot(bytes)));
   }
 
   private readConfig(): Required<WorldConfig> {
@@ -245,15 +240,13 @@ export class PhysicsWorld implements PhysicsWorldApi {
     };
   }
 
-  /** Runs `f` against the raw world, turning a WASM trap into a clear, sticky error. */
+  /**
+   * Runs `f` against the live raw world (throws if freed), turning a WASM trap into a clear,
+   * sticky error.
+   */
   private call<T>(f: (raw: RawWorld) => T): T {
-    const eng = this.eng;
-    if (eng.poisoned) throw new PhysicsEngineCrashedError(eng.trapMessage);
-    try {
-      return f(this.raw as RawWorld);
-    } catch (e) {
-      throw trapCheck(eng, e);
-    }
+    const raw = this.live;
+    return guarded(this.eng, () => f(raw));
   }
 
   private get live(): RawWorld {
@@ -263,13 +256,11 @@ export class PhysicsWorld implements PhysicsWorldApi {
 
   /** Number of live bodies (all kinds) = the length of every bulk view. */
   get count(): number {
-    const raw = this.live;
-    return this.call(() => raw.count());
+    return this.call((raw) => raw.count());
   }
   /** Steps taken since the world was created (restored with snapshots). */
   get stepCount(): number {
-    const raw = this.live;
-    return this.call(() => raw.stepCount());
+    return this.call((raw) => raw.stepCount());
   }
 
   /** Adds a dynamic circle; returns its id (stable, never reused in this world). */
@@ -284,8 +275,7 @@ export class PhysicsWorld implements PhysicsWorldApi {
     const vx = checkNumber('vx', desc.vx ?? 0);
     const vy = checkNumber('vy', desc.vy ?? 0);
     const tag = checkU32('tag', desc.tag ?? 0);
-    const raw = this.live;
-    return this.call(() => raw.addCircle(x, y, r, mass, rest, damp, vx, vy, tag));
+    return this.call((raw) => raw.addCircle(x, y, r, mass, rest, damp, vx, vy, tag));
   }
   /** Adds a static axis-aligned box (center + half extents). */
   addBox(desc: BoxDesc): BodyId {
@@ -295,8 +285,7 @@ export class PhysicsWorld implements PhysicsWorldApi {
     const hw = checkNumber('halfWidth', desc.halfWidth);
     const hh = checkNumber('halfHeight', desc.halfHeight);
     const tag = checkU32('tag', desc.tag ?? 0);
-    const raw = this.live;
-    return this.call(() => raw.addBox(x, y, hw, hh, tag));
+    return this.call((raw) => raw.addBox(x, y, hw, hh, tag));
   }
   /** Adds a static circular sensor (reports enter/exit of dynamic circles, never collides). */
   addSensor(desc: SensorDesc): BodyId {
@@ -305,116 +294,97 @@ export class PhysicsWorld implements PhysicsWorldApi {
     const y = checkNumber('y', desc.y);
     const r = checkNumber('radius', desc.radius);
     const tag = checkU32('tag', desc.tag ?? 0);
-    const raw = this.live;
-    return this.call(() => raw.addSensor(x, y, r, tag));
+    return this.call((raw) => raw.addSensor(x, y, r, tag));
   }
   /** Removes a body (its open contacts/overlaps are dropped without end events). */
   remove(id: BodyId): void {
     checkU32('id', id);
-    const raw = this.live;
-    this.call(() => raw.remove(id));
+    this.call((raw) => raw.remove(id));
   }
   /** True if `id` names a live body. */
   has(id: BodyId): boolean {
     if (typeof id !== 'number' || !Number.isInteger(id) || id < 0 || id > U32_MAX) return false;
-    const raw = this.live;
-    return this.call(() => raw.has(id));
+    return this.call((raw) => raw.has(id));
   }
   /** Teleports a body (dynamic circles must stay inside the world bounds). */
   setPosition(id: BodyId, x: number, y: number): void {
     checkU32('id', id);
     checkNumber('x', x);
     checkNumber('y', y);
-    const raw = this.live;
-    this.call(() => raw.setPosition(id, x, y));
+    this.call((raw) => raw.setPosition(id, x, y));
   }
   /** Sets a dynamic body's velocity (clamped to maxSpeed). */
   setVelocity(id: BodyId, vx: number, vy: number): void {
     checkU32('id', id);
     checkNumber('vx', vx);
     checkNumber('vy', vy);
-    const raw = this.live;
-    this.call(() => raw.setVelocity(id, vx, vy));
+    this.call((raw) => raw.setVelocity(id, vx, vy));
   }
   /** Adds impulse / mass to a dynamic body's velocity, immediately. */
   applyImpulse(id: BodyId, ix: number, iy: number): void {
     checkU32('id', id);
     checkNumber('ix', ix);
     checkNumber('iy', iy);
-    const raw = this.live;
-    this.call(() => raw.applyImpulse(id, ix, iy));
+    this.call((raw) => raw.applyImpulse(id, ix, iy));
   }
   /** Accumulates a force applied during the next step only. */
   applyForce(id: BodyId, fx: number, fy: number): void {
     checkU32('id', id);
     checkNumber('fx', fx);
     checkNumber('fy', fy);
-    const raw = this.live;
-    this.call(() => raw.applyForce(id, fx, fy));
+    this.call((raw) => raw.applyForce(id, fx, fy));
   }
 
   /** Advances exactly one fixed step. */
   step(): void {
-    const raw = this.live;
-    this.call(() => raw.step());
+    this.call((raw) => raw.step());
   }
   /** Advances `n` fixed steps in one WASM call (n integer in [0, 100000]). */
   stepMany(n: number): void {
     if (!Number.isInteger(n) || n < 0 || n > 100_000) throw new Error(`stepMany: n must be an integer in [0, 100000], got ${n}`);
-    const raw = this.live;
-    this.call(() => raw.stepMany(n));
+    this.call((raw) => raw.stepMany(n));
   }
 
   /** Body ids (view over WASM memory, valid until the next mutating call). */
   ids(): Uint32Array {
-    const raw = this.live;
-    return this.call(() => this.vIds.get(this.eng.memory, raw.idsPtr(), raw.count()));
+    return this.call((raw) => this.vIds.get(this.eng.memory, raw.idsPtr(), raw.count()));
   }
   /** Body kinds (`BodyKind`), same order as `ids()`. */
   kinds(): Uint8Array {
-    const raw = this.live;
-    return this.call(() => this.vKinds.get(this.eng.memory, raw.kindsPtr(), raw.count()));
+    return this.call((raw) => this.vKinds.get(this.eng.memory, raw.kindsPtr(), raw.count()));
   }
   /** Body tags, same order as `ids()`. */
   tags(): Uint32Array {
-    const raw = this.live;
-    return this.call(() => this.vTags.get(this.eng.memory, raw.tagsPtr(), raw.count()));
+    return this.call((raw) => this.vTags.get(this.eng.memory, raw.tagsPtr(), raw.count()));
   }
   /** Positions x0,y0,x1,y1,... (f32), same order as `ids()`. */
   positions(): Float32Array {
-    const raw = this.live;
-    return this.call(() => this.vPos.get(this.eng.memory, raw.positionsPtr(), 2 * raw.count()));
+    return this.call((raw) => this.vPos.get(this.eng.memory, raw.positionsPtr(), 2 * raw.count()));
   }
   /** Velocities vx0,vy0,... (f32; zero for static bodies). */
   velocities(): Float32Array {
-    const raw = this.live;
-    return this.call(() => this.vVel.get(this.eng.memory, raw.velocitiesPtr(), 2 * raw.count()));
+    return this.call((raw) => this.vVel.get(this.eng.memory, raw.velocitiesPtr(), 2 * raw.count()));
   }
   /** Sizes: radius,radius for circles/sensors; halfWidth,halfHeight for boxes. */
   sizes(): Float32Array {
-    const raw = this.live;
-    return this.call(() => this.vSizes.get(this.eng.memory, raw.sizesPtr(), 2 * raw.count()));
+    return this.call((raw) => this.vSizes.get(this.eng.memory, raw.sizesPtr(), 2 * raw.count()));
   }
   /** Events of the last step as [type, a, b] triples (`PhysicsEventType`). */
   events(): Uint32Array {
-    const raw = this.live;
-    return this.call(() => this.vEvents.get(this.eng.memory, raw.eventsPtr(), raw.eventsLen()));
+    return this.call((raw) => this.vEvents.get(this.eng.memory, raw.eventsPtr(), raw.eventsLen()));
   }
   /** Next number of the world's seeded PRNG, uniform in [0, 1) (state is in the snapshot). */
   random(): number {
-    const raw = this.live;
-    return this.call(() => raw.random());
+    return this.call((raw) => raw.random());
   }
   /** Complete world state as bytes (versioned, checksummed); `restore(snapshot())` is exact. */
   snapshot(): Uint8Array {
-    const raw = this.live;
-    return this.call(() => raw.snapshot());
+    return this.call((raw) => raw.snapshot());
   }
   /** Replaces the whole world state; malformed bytes throw and leave the world unchanged. */
   restore(bytes: Uint8Array): void {
     if (!(bytes instanceof Uint8Array)) throw new Error('restore: bytes must be a Uint8Array');
-    const raw = this.live;
-    this.call(() => raw.restore(bytes));
+    this.call((raw) => raw.restore(bytes));
     this.config = this.readConfig();
   }
   /** Releases the WASM memory of this world; the object is unusable afterwards. */
@@ -429,6 +399,16 @@ export class PhysicsWorld implements PhysicsWorldApi {
         throw trapCheck(this.eng, e);
       }
     }
+  }
+}
+
+/** Runs `f` on a healthy engine instance; a WASM trap poisons the instance (see the header). */
+function guarded<T>(eng: Engine, f: () => T): T {
+  if (eng.poisoned) throw new PhysicsEngineCrashedError(eng.trapMessage);
+  try {
+    return f();
+  } catch (e) {
+    throw trapCheck(eng, e);
   }
 }
 
