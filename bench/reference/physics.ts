@@ -22,9 +22,14 @@ const BOUND_BASE = 0xfffffff0;
 const EMPTY = -1;
 
 /** Target of the main iterations: close the gap, no more (restitution is a separate pass). */
-function contactTarget(vn: number, gap: number, e: number, bounce: number, dt: number): number {
+function contactTarget(gap: number, dt: number): number {
   const g = gap > 0 ? gap : 0;
   return -g / dt;
+}
+/** Factor that scales the velocity (vx, vy) down to at most `max` (1 when already below). */
+function speedScale(vx: number, vy: number, max: number): number {
+  const s2 = vx * vx + vy * vy;
+  return s2 > max * max ? max / Math.sqrt(s2) : 1;
 }
 /** Restitution target, or NaN when the contact does not bounce this step. */
 function bounceTarget(vn: number, gap: number, e: number, bounce: number, dt: number): number {
@@ -174,17 +179,17 @@ export class RefWorld {
 
   addCircle(x: number, y: number, r: number, vx = 0, vy = 0): number {
     if (this.n === this.ids.length) {
-      const grow = <T extends Float32Array | Uint32Array>(a: T, k: number): T => {
-        const b = new (a.constructor as new (n: number) => T)(a.length * 2 * k / k);
+      const grow = <T extends Float32Array | Uint32Array>(a: T): T => {
+        const b = new (a.constructor as new (n: number) => T)(a.length * 2);
         b.set(a);
         return b;
       };
-      this.ids = grow(this.ids, 1);
-      this.rad = grow(this.rad, 1);
-      this.invMass = grow(this.invMass, 1);
-      this.rest = grow(this.rest, 1);
-      this.pos = grow(this.pos, 1);
-      this.vel = grow(this.vel, 1);
+      this.ids = grow(this.ids);
+      this.rad = grow(this.rad);
+      this.invMass = grow(this.invMass);
+      this.rest = grow(this.rest);
+      this.pos = grow(this.pos);
+      this.vel = grow(this.vel);
     }
     const i = this.n++;
     const id = this.nextId++;
@@ -236,7 +241,7 @@ export class RefWorld {
     this.cNx[c] = nx;
     this.cNy[c] = ny;
     this.cK[c] = k;
-    this.cT[c] = contactTarget(vn, gap, e, this.bounce, this.dt);
+    this.cT[c] = contactTarget(gap, this.dt);
     this.cBo[c] = bounceTarget(vn, gap, e, this.bounce, this.dt);
     this.cJn[c] = 0;
     this.cJt[c] = 0;
@@ -316,16 +321,11 @@ export class RefWorld {
     let maxR = 0;
     const dk = this.damping > 0 ? 1 / (1 + dt * this.damping) : 1;
     for (let i = 0; i < n; i++) {
-      let vx = (vel[2 * i] + gx * dt) * dk;
-      let vy = (vel[2 * i + 1] + gy * dt) * dk;
-      const s2 = vx * vx + vy * vy;
-      if (s2 > maxSpeed * maxSpeed) {
-        const k = maxSpeed / Math.sqrt(s2);
-        vx *= k;
-        vy *= k;
-      }
-      vel[2 * i] = vx;
-      vel[2 * i + 1] = vy;
+      const vx = (vel[2 * i] + gx * dt) * dk;
+      const vy = (vel[2 * i + 1] + gy * dt) * dk;
+      const k = speedScale(vx, vy, maxSpeed);
+      vel[2 * i] = vx * k;
+      vel[2 * i + 1] = vy * k;
       if (rad[i] > maxR) maxR = rad[i];
     }
     // 2. grid
@@ -542,16 +542,11 @@ export class RefWorld {
     }
     // 4. integrate (no static boxes in this reference) + bounds
     for (let i = 0; i < n; i++) {
-      let vx = vel[2 * i];
-      let vy = vel[2 * i + 1];
-      const s2 = vx * vx + vy * vy;
-      if (s2 > maxSpeed * maxSpeed) {
-        const k = maxSpeed / Math.sqrt(s2);
-        vx *= k;
-        vy *= k;
-        vel[2 * i] = vx;
-        vel[2 * i + 1] = vy;
-      }
+      const k = speedScale(vel[2 * i], vel[2 * i + 1], maxSpeed);
+      const vx = vel[2 * i] * k;
+      const vy = vel[2 * i + 1] * k;
+      vel[2 * i] = vx;
+      vel[2 * i + 1] = vy;
       const r = rad[i];
       const x0 = pos[2 * i];
       const y0 = pos[2 * i + 1];
