@@ -175,6 +175,37 @@ fn slab(p: f32, d: f32, lo: f32, hi: f32) -> Slab {
     }
 }
 
+/// One axis of the world-bounds clip of a move p -> p + d: the fraction `tb` of the move, cut
+/// down so that p stays within [lo, hi] on this axis.
+#[inline]
+fn bounds_clip(tb: f32, p: f32, d: f32, lo: f32, hi: f32) -> f32 {
+    if d < 0.0 && p + d < lo {
+        tb.dmin(((lo - p) / d).dmax(0.0))
+    } else if d > 0.0 && p + d > hi {
+        tb.dmin(((hi - p) / d).dmax(0.0))
+    } else {
+        tb
+    }
+}
+
+/// One axis of the world-bounds response: puts p back into [lo, hi] and reflects an outward
+/// velocity with restitution `e` (or stops it when slower than `threshold`).
+#[inline]
+fn bounds_bounce_axis(p: &mut f32, v: &mut f32, lo: f32, hi: f32, e: f32, threshold: f32) {
+    let f = |v: f32| if v.abs() > threshold { -e * v } else { 0.0 };
+    if *p <= lo {
+        *p = lo;
+        if *v < 0.0 {
+            *v = f(*v);
+        }
+    } else if *p >= hi {
+        *p = hi;
+        if *v > 0.0 {
+            *v = f(*v);
+        }
+    }
+}
+
 #[inline]
 fn is_bound_key(k: u64) -> bool {
     (k as u32) >= BOUND_KEY_BASE
@@ -442,17 +473,7 @@ impl World {
             let (x, y, r) = (self.pos[2 * i], self.pos[2 * i + 1], self.size[2 * i]);
             let (mut dx, mut dy) = (vx * dt, vy * dt);
             // clip the move at the world bounds first (so the sweep below sees the real path)
-            let mut tb = 1.0f32;
-            if dx < 0.0 && x + dx < r {
-                tb = tb.dmin(((r - x) / dx).dmax(0.0));
-            } else if dx > 0.0 && x + dx > w - r {
-                tb = tb.dmin(((w - r - x) / dx).dmax(0.0));
-            }
-            if dy < 0.0 && y + dy < r {
-                tb = tb.dmin(((r - y) / dy).dmax(0.0));
-            } else if dy > 0.0 && y + dy > h - r {
-                tb = tb.dmin(((h - r - y) / dy).dmax(0.0));
-            }
+            let tb = bounds_clip(bounds_clip(1.0, x, dx, r, w - r), y, dy, r, h - r);
             if tb < 1.0 {
                 dx *= tb;
                 dy *= tb;
@@ -835,30 +856,9 @@ impl World {
     fn bounds_bounce(&mut self, i: usize, threshold: f32) {
         let r = self.size[2 * i];
         let e = self.rest[i];
-        let f = |v: f32| if v.abs() > threshold { -e * v } else { 0.0 };
-        let (w, h) = (self.w, self.h);
-        if self.pos[2 * i] <= r {
-            self.pos[2 * i] = r;
-            if self.vel[2 * i] < 0.0 {
-                self.vel[2 * i] = f(self.vel[2 * i]);
-            }
-        } else if self.pos[2 * i] >= w - r {
-            self.pos[2 * i] = w - r;
-            if self.vel[2 * i] > 0.0 {
-                self.vel[2 * i] = f(self.vel[2 * i]);
-            }
-        }
-        if self.pos[2 * i + 1] <= r {
-            self.pos[2 * i + 1] = r;
-            if self.vel[2 * i + 1] < 0.0 {
-                self.vel[2 * i + 1] = f(self.vel[2 * i + 1]);
-            }
-        } else if self.pos[2 * i + 1] >= h - r {
-            self.pos[2 * i + 1] = h - r;
-            if self.vel[2 * i + 1] > 0.0 {
-                self.vel[2 * i + 1] = f(self.vel[2 * i + 1]);
-            }
-        }
+        let (pos, vel) = (&mut self.pos, &mut self.vel);
+        bounds_bounce_axis(&mut pos[2 * i], &mut vel[2 * i], r, self.w - r, e, threshold);
+        bounds_bounce_axis(&mut pos[2 * i + 1], &mut vel[2 * i + 1], r, self.h - r, e, threshold);
     }
 
     fn clamp_to_bounds(&mut self, i: usize) {
