@@ -49,6 +49,13 @@ export interface RefConfig {
   linearDamping?: number;
 }
 
+/** A copy of `a` in a new array of the same type with `n` (>= a.length) elements. */
+function resized<T extends Float32Array | Uint32Array>(a: T, n: number): T {
+  const b = new (a.constructor as new (n: number) => T)(n);
+  b.set(a);
+  return b;
+}
+
 class Growable {
   f: Float32Array;
   constructor(n = 1024) {
@@ -179,11 +186,7 @@ export class RefWorld {
 
   addCircle(x: number, y: number, r: number, vx = 0, vy = 0): number {
     if (this.n === this.ids.length) {
-      const grow = <T extends Float32Array | Uint32Array>(a: T): T => {
-        const b = new (a.constructor as new (n: number) => T)(a.length * 2);
-        b.set(a);
-        return b;
-      };
+      const grow = <T extends Float32Array | Uint32Array>(a: T): T => resized(a, a.length * 2);
       this.ids = grow(this.ids);
       this.rad = grow(this.rad);
       this.invMass = grow(this.invMass);
@@ -207,27 +210,17 @@ export class RefWorld {
   private ensureContacts(n: number): void {
     if (n <= this.cap) return;
     const cap = Math.max(n, this.cap * 2, 1024);
-    const u = (a: Uint32Array) => {
-      const b = new Uint32Array(cap);
-      b.set(a);
-      return b;
-    };
-    const f = (a: Float32Array) => {
-      const b = new Float32Array(cap);
-      b.set(a);
-      return b;
-    };
-    this.cA = u(this.cA);
-    this.cB = u(this.cB);
-    this.cLo = u(this.cLo);
-    this.cHi = u(this.cHi);
-    this.cNx = f(this.cNx);
-    this.cNy = f(this.cNy);
-    this.cK = f(this.cK);
-    this.cT = f(this.cT);
-    this.cBo = f(this.cBo);
-    this.cJn = f(this.cJn);
-    this.cJt = f(this.cJt);
+    this.cA = resized(this.cA, cap);
+    this.cB = resized(this.cB, cap);
+    this.cLo = resized(this.cLo, cap);
+    this.cHi = resized(this.cHi, cap);
+    this.cNx = resized(this.cNx, cap);
+    this.cNy = resized(this.cNy, cap);
+    this.cK = resized(this.cK, cap);
+    this.cT = resized(this.cT, cap);
+    this.cBo = resized(this.cBo, cap);
+    this.cJn = resized(this.cJn, cap);
+    this.cJt = resized(this.cJt, cap);
     this.cap = cap;
   }
 
@@ -407,11 +400,7 @@ export class RefWorld {
       const d = Math.hypot(vel[2 * i], vel[2 * i + 1]) * dt;
       disp[i] = d;
       if (d > rad[i]) {
-        if (nFast === this.fast.length) {
-          const g = new Uint32Array(this.fast.length * 2);
-          g.set(this.fast);
-          this.fast = g;
-        }
+        if (nFast === this.fast.length) this.fast = resized(this.fast, this.fast.length * 2);
         this.fast[nFast++] = i;
       }
     }
