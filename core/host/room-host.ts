@@ -5,7 +5,7 @@
  * server for server-hosted rooms and after a takeover (RoomHost.restore).
  */
 import type { Connection, Frame } from '../net/transport';
-import type { GameAction, PlayerId, Simulation } from '../sim/types';
+import type { GameAction, PlayerId, ScriptError, Simulation } from '../sim/types';
 import type { WasmSource } from '../physics/types';
 import { restoreSimulation } from '../sim/simulation';
 import type { HostTickTelemetry, RoomHostApi, RoomHostEvents, RoomHostOptions, RoomLimits } from './types';
@@ -50,6 +50,7 @@ export const MAX_OVERSIZE = 3;
 const MAX_SCRIPT_ERRORS_PER_TICK = 4;
 
 type ServerJsonMessage = Exclude<ServerMessage, { type: 'snapshot_bin' } | { type: 'snapshot' }>;
+type ScriptErrorView = Extract<ServerMessage, { type: 'script_error' }>['error'];
 
 interface Slot {
   id: PlayerId;
@@ -570,11 +571,7 @@ export class RoomHost implements RoomHostApi {
         this.sendJson(cs, { type: 'mod_result', name: msg.name, ok: true });
         this.broadcast({ type: 'message', text: `Mod "${msg.name}" loaded by ${slot.name}` });
       } else {
-        const err = res.error;
-        const e: { script: string; message: string; line?: number; hook?: string } = { script: err.script, message: err.message };
-        if (err.line !== undefined) e.line = err.line;
-        if (err.hook !== undefined) e.hook = err.hook;
-        this.sendJson(cs, { type: 'mod_result', name: msg.name, ok: false, error: e });
+        this.sendJson(cs, { type: 'mod_result', name: msg.name, ok: false, error: wireScriptError(res.error) });
       }
     } else {
       const target = this.slots.find((s) => s.id === msg.player);
@@ -658,14 +655,12 @@ export class RoomHost implements RoomHostApi {
     }
     // runtime script errors go to the host connections (the rules keep running)
     if (simT.errors.length) {
-      for (const cs of this.conns) {
+      const frames = simT.errors
+        .slice(0, MAX_SCRIPT_ERRORS_PER_TICK)
+        .map((err) => encodeServerMessage({ type: 'script_error', error: wireScriptError(err) }));
+      for (const cs of [...this.conns]) {
         if (!cs.isHost || !cs.slot) continue;
-        for (const err of simT.errors.slice(0, MAX_SCRIPT_ERRORS_PER_TICK)) {
-          const e: { script: string; message: string; line?: number; hook?: string } = { script: err.script, message: err.message };
-          if (err.line !== undefined) e.line = err.line;
-          if (err.hook !== undefined) e.hook = err.hook;
-          this.sendJson(cs, { type: 'script_error', error: e });
-        }
+        for (const frame of frames) this.sendFrame(cs, frame, 'reliable');
       }
     }
     let snapshotBytes = 0;
@@ -852,6 +847,14 @@ export class RoomHost implements RoomHostApi {
   get closed(): boolean {
     return this.closedReason !== null;
   }
+}
+
+/** A simulation ScriptError as carried by mod_result / script_error (known fields only). */
+function wireScriptError(err: ScriptError): ScriptErrorView {
+  const e: ScriptErrorView = { script: err.script, message: err.message };
+  if (err.line !== undefined) e.line = err.line;
+  if (err.hook !== undefined) e.hook = err.hook;
+  return e;
 }
 
 function stripUndefined<T extends object>(o: T): Partial<T> {
