@@ -57,8 +57,8 @@ interface Slot {
   num: number;
   name: string;
   token: string;
+  /** the live connection; null while in the reconnect grace period */
   conn: ConnState | null;
-  connected: boolean;
   disconnectedAt: number;
   inputs: { seq: number; dx: number; dy: number }[];
   /** highest client seq received (duplicates/out-of-order are ignored) */
@@ -198,7 +198,6 @@ export class RoomHost implements RoomHostApi {
         name: s.name,
         token: s.token,
         conn: null,
-        connected: false,
         disconnectedAt: now,
         inputs: [],
         recvSeq: 0,
@@ -214,7 +213,7 @@ export class RoomHost implements RoomHostApi {
 
   get playerCount(): number {
     let n = 0;
-    for (const s of this.slots) if (s.connected) n++;
+    for (const s of this.slots) if (s.conn) n++;
     return n;
   }
 
@@ -328,7 +327,6 @@ export class RoomHost implements RoomHostApi {
     const slot = cs.slot;
     if (slot && slot.conn === cs) {
       slot.conn = null;
-      slot.connected = false;
       slot.disconnectedAt = this.now();
       slot.inputs = [];
       this.sim.setConnected(slot.id, false);
@@ -441,7 +439,6 @@ export class RoomHost implements RoomHostApi {
         name: msg.name,
         token: randomToken(),
         conn: null,
-        connected: false,
         disconnectedAt: 0,
         inputs: [],
         recvSeq: 0,
@@ -453,7 +450,6 @@ export class RoomHost implements RoomHostApi {
       this.slots.sort((a, b) => a.num - b.num);
     }
     slot.conn = cs;
-    slot.connected = true;
     slot.recvSeq = 0;
     slot.appliedSeq = 0;
     slot.inputs = [];
@@ -634,7 +630,7 @@ export class RoomHost implements RoomHostApi {
       }
     }
     for (const s of [...this.slots]) {
-      if (!s.connected && now - s.disconnectedAt > this.limits.reconnectGraceMs) this.removeSlot(s, 'timeout');
+      if (!s.conn && now - s.disconnectedAt > this.limits.reconnectGraceMs) this.removeSlot(s, 'timeout');
     }
     // one queued input per player per tick
     for (const s of this.slots) {
@@ -733,7 +729,7 @@ export class RoomHost implements RoomHostApi {
         id: s.id,
         name: s.name,
         score: scores.get(s.id) ?? 0,
-        connected: s.connected,
+        connected: s.conn !== null,
         ping: s.pingMs,
         isHost: s.conn?.isHost ?? false,
       })),
