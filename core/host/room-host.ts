@@ -112,7 +112,6 @@ interface SerializedMeta {
   v: 1;
   code: string;
   snapshotHz: number;
-  nextCheck?: number;
   slots: { id: PlayerId; num: number; name: string; token: string; simSeq: number }[];
 }
 
