@@ -285,9 +285,7 @@ export class GameClient {
     const ents = this.interp.sample(renderTime);
     const me = this.playerId;
     if (!this.predict || !me) return ents;
-    const tickMs = 1000 / TICK_HZ;
-    const alpha = this.localTickTime === null ? 1 : (renderTime - this.localTickTime) / tickMs;
-    const p = this.predictor.renderedAt(alpha);
+    const p = this.selfPosition(renderTime);
     if (!p) return ents;
     const st = this.predictor.predicted!;
     for (const e of ents) {

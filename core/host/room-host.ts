@@ -5,7 +5,7 @@
  * server for server-hosted rooms and after a takeover (RoomHost.restore).
  */
 import type { Connection, Frame } from '../net/transport';
-import type { GameAction, PlayerId, Simulation } from '../sim/types';
+import type { GameAction, PlayerId, ScriptError, Simulation } from '../sim/types';
 import type { WasmSource } from '../physics/types';
 import { restoreSimulation } from '../sim/simulation';
 import type { HostTickTelemetry, RoomHostApi, RoomHostEvents, RoomHostOptions, RoomLimits } from './types';
@@ -50,14 +50,15 @@ export const MAX_OVERSIZE = 3;
 const MAX_SCRIPT_ERRORS_PER_TICK = 4;
 
 type ServerJsonMessage = Exclude<ServerMessage, { type: 'snapshot_bin' } | { type: 'snapshot' }>;
+type ScriptErrorView = Extract<ServerMessage, { type: 'script_error' }>['error'];
 
 interface Slot {
   id: PlayerId;
   num: number;
   name: string;
   token: string;
+  /** the live connection; null while in the reconnect grace period */
   conn: ConnState | null;
-  connected: boolean;
   disconnectedAt: number;
   inputs: { seq: number; dx: number; dy: number }[];
   /** highest client seq received (duplicates/out-of-order are ignored) */
@@ -111,7 +112,6 @@ interface SerializedMeta {
   v: 1;
   code: string;
   snapshotHz: number;
-  nextCheck?: number;
   slots: { id: PlayerId; num: number; name: string; token: string; simSeq: number }[];
 }
 
@@ -197,7 +197,6 @@ export class RoomHost implements RoomHostApi {
         name: s.name,
         token: s.token,
         conn: null,
-        connected: false,
         disconnectedAt: now,
         inputs: [],
         recvSeq: 0,
@@ -213,7 +212,7 @@ export class RoomHost implements RoomHostApi {
 
   get playerCount(): number {
     let n = 0;
-    for (const s of this.slots) if (s.connected) n++;
+    for (const s of this.slots) if (s.conn) n++;
     return n;
   }
 
@@ -327,7 +326,6 @@ export class RoomHost implements RoomHostApi {
     const slot = cs.slot;
     if (slot && slot.conn === cs) {
       slot.conn = null;
-      slot.connected = false;
       slot.disconnectedAt = this.now();
       slot.inputs = [];
       this.sim.setConnected(slot.id, false);
@@ -440,7 +438,6 @@ export class RoomHost implements RoomHostApi {
         name: msg.name,
         token: randomToken(),
         conn: null,
-        connected: false,
         disconnectedAt: 0,
         inputs: [],
         recvSeq: 0,
@@ -452,7 +449,6 @@ export class RoomHost implements RoomHostApi {
       this.slots.sort((a, b) => a.num - b.num);
     }
     slot.conn = cs;
-    slot.connected = true;
     slot.recvSeq = 0;
     slot.appliedSeq = 0;
     slot.inputs = [];
@@ -570,11 +566,7 @@ export class RoomHost implements RoomHostApi {
         this.sendJson(cs, { type: 'mod_result', name: msg.name, ok: true });
         this.broadcast({ type: 'message', text: `Mod "${msg.name}" loaded by ${slot.name}` });
       } else {
-        const err = res.error;
-        const e: { script: string; message: string; line?: number; hook?: string } = { script: err.script, message: err.message };
-        if (err.line !== undefined) e.line = err.line;
-        if (err.hook !== undefined) e.hook = err.hook;
-        this.sendJson(cs, { type: 'mod_result', name: msg.name, ok: false, error: e });
+        this.sendJson(cs, { type: 'mod_result', name: msg.name, ok: false, error: wireScriptError(res.error) });
       }
     } else {
       const target = this.slots.find((s) => s.id === msg.player);
@@ -637,7 +629,7 @@ export class RoomHost implements RoomHostApi {
       }
     }
     for (const s of [...this.slots]) {
-      if (!s.connected && now - s.disconnectedAt > this.limits.reconnectGraceMs) this.removeSlot(s, 'timeout');
+      if (!s.conn && now - s.disconnectedAt > this.limits.reconnectGraceMs) this.removeSlot(s, 'timeout');
     }
     // one queued input per player per tick
     for (const s of this.slots) {
@@ -658,14 +650,12 @@ export class RoomHost implements RoomHostApi {
     }
     // runtime script errors go to the host connections (the rules keep running)
     if (simT.errors.length) {
-      for (const cs of this.conns) {
+      const frames = simT.errors
+        .slice(0, MAX_SCRIPT_ERRORS_PER_TICK)
+        .map((err) => encodeServerMessage({ type: 'script_error', error: wireScriptError(err) }));
+      for (const cs of [...this.conns]) {
         if (!cs.isHost || !cs.slot) continue;
-        for (const err of simT.errors.slice(0, MAX_SCRIPT_ERRORS_PER_TICK)) {
-          const e: { script: string; message: string; line?: number; hook?: string } = { script: err.script, message: err.message };
-          if (err.line !== undefined) e.line = err.line;
-          if (err.hook !== undefined) e.hook = err.hook;
-          this.sendJson(cs, { type: 'script_error', error: e });
-        }
+        for (const frame of frames) this.sendFrame(cs, frame, 'reliable');
       }
     }
     let snapshotBytes = 0;
@@ -738,7 +728,7 @@ export class RoomHost implements RoomHostApi {
         id: s.id,
         name: s.name,
         score: scores.get(s.id) ?? 0,
-        connected: s.connected,
+        connected: s.conn !== null,
         ping: s.pingMs,
         isHost: s.conn?.isHost ?? false,
       })),
@@ -852,6 +842,14 @@ export class RoomHost implements RoomHostApi {
   get closed(): boolean {
     return this.closedReason !== null;
   }
+}
+
+/** A simulation ScriptError as carried by mod_result / script_error (known fields only). */
+function wireScriptError(err: ScriptError): ScriptErrorView {
+  const e: ScriptErrorView = { script: err.script, message: err.message };
+  if (err.line !== undefined) e.line = err.line;
+  if (err.hook !== undefined) e.hook = err.hook;
+  return e;
 }
 
 function stripUndefined<T extends object>(o: T): Partial<T> {

@@ -51,6 +51,19 @@ function tooLarge(frame: Frame, maxBytes: number): boolean {
   return frame.byteLength > maxBytes;
 }
 
+/** Checks both decoders make first: a text or bytes frame, within maxBytes, not empty bytes. */
+function checkFrame(frame: Frame, maxBytes: number): DecodeResult<never> | null {
+  if (typeof frame !== 'string' && !(frame instanceof Uint8Array)) return fail('bad_message', 'frame must be text or bytes');
+  if (tooLarge(frame, maxBytes)) return fail('too_large', `frame exceeds ${maxBytes} bytes`);
+  if (typeof frame !== 'string' && frame.byteLength === 0) return fail('bad_binary', 'empty binary frame');
+  return null;
+}
+
+/** A throw while reading a binary frame, as a decode error. */
+function binaryFailure<T>(e: unknown): DecodeResult<T> {
+  return fail('bad_binary', e instanceof BinaryError ? e.message : 'malformed binary frame');
+}
+
 function dropProto(key: string, value: unknown): unknown {
   return key === '__proto__' ? undefined : value;
 }
@@ -93,9 +106,8 @@ export interface DecodeOptions {
 }
 
 export function decodeClientMessage(frame: Frame, opts: DecodeOptions = {}): DecodeResult<ClientMessage> {
-  const maxBytes = opts.maxBytes ?? DEFAULT_MAX_MESSAGE_BYTES;
-  if (typeof frame !== 'string' && !(frame instanceof Uint8Array)) return fail('bad_message', 'frame must be text or bytes');
-  if (tooLarge(frame, maxBytes)) return fail('too_large', `frame exceeds ${maxBytes} bytes`);
+  const bad = checkFrame(frame, opts.maxBytes ?? DEFAULT_MAX_MESSAGE_BYTES);
+  if (bad) return bad;
   let candidate: unknown;
   if (typeof frame === 'string') {
     const p = parseJsonObject(frame);
@@ -110,7 +122,6 @@ export function decodeClientMessage(frame: Frame, opts: DecodeOptions = {}): Dec
       candidate = obj;
     }
   } else {
-    if (frame.byteLength === 0) return fail('bad_binary', 'empty binary frame');
     try {
       const r = new ByteReader(frame, 1);
       switch (frame[0]) {
@@ -134,8 +145,7 @@ export function decodeClientMessage(frame: Frame, opts: DecodeOptions = {}): Dec
           return fail('unknown_type', `unknown binary message type 0x${frame[0].toString(16)}`);
       }
     } catch (e) {
-      if (e instanceof BinaryError) return fail('bad_binary', e.message);
-      return fail('bad_binary', 'malformed binary frame');
+      return binaryFailure(e);
     }
   }
   const res = ClientMessageSchema.safeParse(candidate);
@@ -164,9 +174,8 @@ function encodeBinaryInput(msg: InputMsg): Uint8Array {
 // ---------------------------------------------------------------- host -> client
 
 export function decodeServerMessage(frame: Frame, opts: DecodeOptions = {}): DecodeResult<ServerMessage> {
-  const maxBytes = opts.maxBytes ?? DEFAULT_MAX_SERVER_FRAME_BYTES;
-  if (typeof frame !== 'string' && !(frame instanceof Uint8Array)) return fail('bad_message', 'frame must be text or bytes');
-  if (tooLarge(frame, maxBytes)) return fail('too_large', `frame exceeds ${maxBytes} bytes`);
+  const bad = checkFrame(frame, opts.maxBytes ?? DEFAULT_MAX_SERVER_FRAME_BYTES);
+  if (bad) return bad;
   let candidate: unknown;
   if (typeof frame === 'string') {
     const p = parseJsonObject(frame);
@@ -175,7 +184,6 @@ export function decodeServerMessage(frame: Frame, opts: DecodeOptions = {}): Dec
     if (p.obj.type === 'snapshot_bin') return fail('bad_message', 'snapshot_bin is binary only');
     candidate = p.obj;
   } else {
-    if (frame.byteLength === 0) return fail('bad_binary', 'empty binary frame');
     if (frame[0] !== BinaryType.Snapshot) return fail('unknown_type', `unknown binary message type 0x${frame[0].toString(16)}`);
     try {
       const r = new ByteReader(frame, 1);
@@ -192,8 +200,7 @@ export function decodeServerMessage(frame: Frame, opts: DecodeOptions = {}): Dec
       const body = readSnapshotBody(r);
       return { ok: true, msg: { ...header.data, ...body } };
     } catch (e) {
-      if (e instanceof BinaryError) return fail('bad_binary', e.message);
-      return fail('bad_binary', 'malformed binary frame');
+      return binaryFailure(e);
     }
   }
   const res = ServerMessageSchema.safeParse(candidate);

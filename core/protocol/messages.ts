@@ -118,18 +118,8 @@ export type ActionMsg = z.infer<typeof ActionSchema>;
 export type AckMsg = z.infer<typeof AckSchema>;
 export type ClientMessage = z.infer<typeof ClientMessageSchema>;
 export type ClientMessageType = ClientMessage['type'];
-export const CLIENT_MESSAGE_TYPES: readonly ClientMessageType[] = [
-  'hello',
-  'input',
-  'action',
-  'ack',
-  'ping',
-  'pong',
-  'leave',
-  'set_mode',
-  'load_mod',
-  'kick',
-];
+/** Every client message type, read off ClientMessageSchema (so the two cannot drift apart). */
+export const CLIENT_MESSAGE_TYPES: readonly ClientMessageType[] = ClientMessageSchema.options.map((o) => o.shape.type.value);
 /** Messages that need host rights (hello.hostToken). */
 export const HOST_COMMANDS: readonly ClientMessageType[] = ['set_mode', 'load_mod', 'kick'];
 

@@ -72,6 +72,11 @@ const KIND_INDEX: Record<string, number> = Object.fromEntries(ENTITY_KINDS.map((
 
 export const MAX_ENTITIES_PER_SNAPSHOT = 65535;
 const MAX_STR = 64;
+/**
+ * Fewest bytes a full entity record can take (id delta, kind, flags, x, y, r, h and two
+ * string lengths, one byte each; only players add vx, vy): bounds the "added" count.
+ */
+const MIN_FULL_RECORD_BYTES = 9;
 
 /** Kind index of players: the only kind whose velocity is on the wire. */
 export const PLAYER_KIND = KIND_INDEX.player;
@@ -268,7 +273,7 @@ export function readSnapshotBody(r: ByteReader): { removed: number[]; added: QEn
     removed.push(prev);
   }
   const nAdded = r.uvar();
-  if (nAdded > MAX_ENTITIES_PER_SNAPSHOT || nAdded * 11 > r.remaining) throw new BinaryError('bad added count');
+  if (nAdded > MAX_ENTITIES_PER_SNAPSHOT || nAdded * MIN_FULL_RECORD_BYTES > r.remaining) throw new BinaryError('bad added count');
   const added: QEntity[] = [];
   prev = -1;
   for (let k = 0; k < nAdded; k++) {

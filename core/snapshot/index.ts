@@ -19,12 +19,7 @@ export class SnapshotRing {
 
   push(tick: number, state: QEntity[]): void {
     const last = this.ticks[this.ticks.length - 1];
-    if (last !== undefined && tick <= last) {
-      // out-of-order or duplicate: keep monotonic order (drop older duplicates)
-      const i = this.ticks.indexOf(tick);
-      if (i >= 0) return;
-      if (tick < last) return;
-    }
+    if (last !== undefined && tick <= last) return; // out-of-order or duplicate: ticks stay ascending
     this.ticks.push(tick);
     this.states.push(state);
     if (this.ticks.length > this.capacity) {

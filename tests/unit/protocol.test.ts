@@ -11,6 +11,7 @@ import {
   type ClientMessage,
 } from '../../core/protocol';
 import { encodeSnapshotBody, quantizeEntities } from '../../core/snapshot/codec';
+import { utf8Length } from '../../core/protocol/bytes';
 
 function err(frame: string | Uint8Array, maxBytes?: number) {
   const r = decodeClientMessage(frame, { maxBytes });
@@ -175,4 +176,11 @@ test('server messages: JSON validated, binary snapshot parsed, junk rejected', (
   // JSON snapshot
   const js = decodeServerMessage(encodeJsonSnapshot(5, 2, JSON.stringify([{ id: 1, kind: 'npc', x: 1, y: 2, vx: 0, vy: 0, r: 1, h: 1, flags: 0 }])));
   assert.ok(js.ok && js.msg.type === 'snapshot');
+});
+
+test('utf8Length matches TextEncoder, lone surrogates included', () => {
+  const enc = new TextEncoder();
+  for (const s of ['', 'abc', 'é', '\u4e00', '\ud83d\ude00', '\ud800\u4e00', '\ud800', 'a\udc00b', '\ud800\ud800\ude00']) {
+    assert.equal(utf8Length(s), enc.encode(s).length, JSON.stringify(s));
+  }
 });

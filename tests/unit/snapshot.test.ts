@@ -70,6 +70,16 @@ test('full snapshot round-trips the quantized state exactly', () => {
  * the snapshots it received (and some acks are lost too). Every decoded delta must equal the
  * full state of its tick.
  */
+test('a full snapshot of small non-player records (9 bytes each) decodes', () => {
+  // coins near the origin: every field fits one byte, no velocity on the wire
+  const views: EntityView[] = [1, 2, 3].map((id) => ({ id, kind: 'coin', x: 1, y: 2, vx: 0, vy: 0, r: 4, h: 0, flags: 0 }));
+  const state = quantizeEntities(views);
+  const body = encodeSnapshotBody(state, 5, null, 0);
+  assert.equal(body.length, 1 + 1 + 3 * 9 + 1);
+  const msg = parse(encodeSnapshotFrame(5, null, 0, body));
+  assert.deepEqual(applySnapshot(msg, null), state);
+});
+
 test('delta snapshots decode to the same state as full ones (churn + packet loss + lost acks)', () => {
   const world = new SyntheticWorld({ players: 12, npcs: 40, coins: 30, seed: 11, coinChurn: 0.3, npcChurn: 0.2 });
   const enc = new SnapshotEncoder(32);
