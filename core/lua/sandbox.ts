@@ -288,6 +288,11 @@ export class LuaSandbox {
     return base;
   }
 
+  /** Calls a dispatcher function that returns nothing. */
+  private callVoid(name: string, pushArgs: () => number): void {
+    lua.lua_settop(this.L, this.call(name, pushArgs, 0));
+  }
+
   /** Reads the flat {name, msg, ...} error list returned by a dispatch call. */
   private readErrors(idx: number): RawScriptError[] {
     const L = this.L;
@@ -480,11 +485,10 @@ export class LuaSandbox {
 
   /** The reloaded script `name` keeps its new version for good (no more automatic revert). */
   endProbation(name: string): void {
-    const base = this.call('end_probation', () => {
+    this.callVoid('end_probation', () => {
       lua.lua_pushstring(this.L, to_luastring(name));
       return 1;
-    }, 0);
-    lua.lua_settop(this.L, base);
+    });
   }
 
   /** Restore helper: re-creates the previous version of a script on probation. */
@@ -502,12 +506,11 @@ export class LuaSandbox {
   }
 
   setMode(mode: string | null): void {
-    const base = this.call('set_mode', () => {
+    this.callVoid('set_mode', () => {
       if (mode === null) lua.lua_pushnil(this.L);
       else lua.lua_pushstring(this.L, to_luastring(mode));
       return 1;
-    }, 0);
-    lua.lua_settop(this.L, base);
+    });
     this.refreshEventMask();
   }
 
@@ -528,30 +531,27 @@ export class LuaSandbox {
   // ---------------------------------------------------------------- players
 
   playerAdd(pid: string, name: string, entity: number): void {
-    const base = this.call('player_add', () => {
+    this.callVoid('player_add', () => {
       lua.lua_pushstring(this.L, to_luastring(pid));
       lua.lua_pushstring(this.L, to_luastring(name));
       lua.lua_pushinteger(this.L, entity);
       return 3;
-    }, 0);
-    lua.lua_settop(this.L, base);
+    });
   }
 
   playerRemove(pid: string): void {
-    const base = this.call('player_remove', () => {
+    this.callVoid('player_remove', () => {
       lua.lua_pushstring(this.L, to_luastring(pid));
       return 1;
-    }, 0);
-    lua.lua_settop(this.L, base);
+    });
   }
 
   playerConnected(pid: string, connected: boolean): void {
-    const base = this.call('player_connected', () => {
+    this.callVoid('player_connected', () => {
       lua.lua_pushstring(this.L, to_luastring(pid));
       lua.lua_pushboolean(this.L, connected);
       return 2;
-    }, 0);
-    lua.lua_settop(this.L, base);
+    });
   }
 
   /**
