@@ -375,7 +375,9 @@ class SimulationImpl implements Simulation {
         const e = dynamic(L, entArg(L, 1), 'steer');
         const tx = argNumber(L, 2); const ty = argNumber(L, 3);
         const maxDv = L_.lua_type(L, 4) === L_.LUA_TNUMBER ? L_.lua_tonumber(L, 4) : Infinity;
-        if (!Number.isFinite(tx) || !Number.isFinite(ty) || Number.isNaN(maxDv)) luaError(L, 'game.steer: values must be finite');
+        if (!Number.isFinite(tx) || !Number.isFinite(ty) || Number.isNaN(maxDv) || maxDv < 0) {
+          luaError(L, 'game.steer: values must be finite (max_dv >= 0)');
+        }
         const i = this.idx(e.id);
         const vx = this.velView[2 * i]; const vy = this.velView[2 * i + 1];
         let dx = tx - vx; let dy = ty - vy;
