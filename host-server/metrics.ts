@@ -6,6 +6,11 @@ import client from 'prom-client';
 
 export type Metrics = ReturnType<typeof createMetrics>;
 
+/** Sliding-window percentiles over the last 10 s (fresh arrays: each metric owns its config). */
+const last10s = () => ({ percentiles: [0.5, 0.9, 0.99, 0.999], maxAgeSeconds: 10, ageBuckets: 2 });
+/** Buckets of the 60 Hz loop step histograms (wall and CPU), around the 16.7 ms budget. */
+const stepBuckets = () => [0.001, 0.002, 0.003, 0.004, 0.005, 0.006, 0.008, 0.01, 0.012, 0.014, 0.0167, 0.02, 0.025, 0.033, 0.05, 0.1, 0.25, 1];
+
 export function createMetrics() {
   const registry = new client.Registry();
   client.collectDefaultMetrics({ register: registry, prefix: 'arena_' });
@@ -36,37 +41,31 @@ export function createMetrics() {
   const tickSummary = new client.Summary({
     name: 'arena_tick_duration_seconds',
     help: 'Room tick wall time, percentiles over the last 10 s',
-    percentiles: [0.5, 0.9, 0.99, 0.999],
-    maxAgeSeconds: 10,
-    ageBuckets: 2,
+    ...last10s(),
     registers: [registry],
   });
   const stepSummary = new client.Summary({
     name: 'arena_tick_loop_step_seconds',
     help: 'Wall time of one 60 Hz loop step (every server-hosted room ticked once; budget 16.7 ms), last 10 s',
-    percentiles: [0.5, 0.9, 0.99, 0.999],
-    maxAgeSeconds: 10,
-    ageBuckets: 2,
+    ...last10s(),
     registers: [registry],
   });
   const stepHist = new client.Histogram({
     name: 'arena_tick_loop_step_duration_seconds',
     help: 'Wall time of one 60 Hz loop step (every server-hosted room ticked once); the budget is 16.7 ms',
-    buckets: [0.001, 0.002, 0.003, 0.004, 0.005, 0.006, 0.008, 0.01, 0.012, 0.014, 0.0167, 0.02, 0.025, 0.033, 0.05, 0.1, 0.25, 1],
+    buckets: stepBuckets(),
     registers: [registry],
   });
   const stepCpuHist = new client.Histogram({
     name: 'arena_tick_loop_step_cpu_seconds',
     help: 'Process CPU time spent ticking the rooms in one 60 Hz loop step (not inflated by other processes taking the core)',
-    buckets: [0.001, 0.002, 0.003, 0.004, 0.005, 0.006, 0.008, 0.01, 0.012, 0.014, 0.0167, 0.02, 0.025, 0.033, 0.05, 0.1, 0.25, 1],
+    buckets: stepBuckets(),
     registers: [registry],
   });
   const stepBusySummary = new client.Summary({
     name: 'arena_tick_loop_busy_seconds',
     help: 'CPU-busy part of one 60 Hz loop step (sum of the room ticks, without the I/O slices in between), last 10 s',
-    percentiles: [0.5, 0.9, 0.99, 0.999],
-    maxAgeSeconds: 10,
-    ageBuckets: 2,
+    ...last10s(),
     registers: [registry],
   });
   const droppedSteps = new client.Gauge({

@@ -46,7 +46,11 @@ export class KeyedRateLimiter {
   check(key: string): number {
     let b = this.buckets.get(key);
     if (!b) {
-      if (this.buckets.size >= this.maxKeys) this.sweep();
+      if (this.buckets.size >= this.maxKeys) {
+        this.sweep();
+        // Still full (every key active): drop the oldest key so the map stays bounded.
+        if (this.buckets.size >= this.maxKeys) this.buckets.delete(this.buckets.keys().next().value!);
+      }
       b = new TokenBucket(this.perMinute / 60, this.perMinute);
       this.buckets.set(key, b);
     }

@@ -460,12 +460,20 @@ function D.event_mask()
   return m
 end
 
--- Returns ok, err_or_isnew, mode
-function D.load_script(name, code)
+-- Compiles a script's code in a fresh environment and starts its call budget: f, env (run
+-- f under pcall) or nil, error.
+local function compile_script(name, code)
   local env = new_env()
   local f, err = load(code, "=" .. name, "t", env)
-  if not f then return false, errmsg(err) end
-  if not budget_begin() then return false, "instruction budget exhausted" end
+  if not f then return nil, errmsg(err) end
+  if not budget_begin() then return nil, "instruction budget exhausted" end
+  return f, env
+end
+
+-- Returns ok, err_or_isnew, mode
+function D.load_script(name, code)
+  local f, env = compile_script(name, code)
+  if not f then return false, env end
   local ok, e = pcall(f)
   if not ok then return false, errmsg(e) end
   local mode = rawget(env, "MODE")
@@ -508,10 +516,8 @@ end
 function D.load_prev(name, code)
   local cur = by_name[name]
   if not cur then return false, "no script " .. name end
-  local env = new_env()
-  local f, err = load(code, "=" .. name, "t", env)
-  if not f then return false, errmsg(err) end
-  if not budget_begin() then return false, "instruction budget exhausted" end
+  local f, env = compile_script(name, code)
+  if not f then return false, env end
   local ok, e = pcall(f)
   if not ok then return false, errmsg(e) end
   local events = event_set(rawget(env, "EVENTS"))

@@ -79,10 +79,7 @@ export function validateScriptName(name: string): string | null {
 /** Splits "name:12: message" into its parts when the chunk is the given script. */
 export function parseLuaError(script: string, msg: string): RawScriptError {
   const m = /^([^\n]*?):(\d+): ([\s\S]*)$/.exec(msg);
-  if (m) {
-    if (m[1] === script) return { script, line: Number(m[2]), message: m[3] };
-    return { script, message: msg };
-  }
+  if (m && m[1] === script) return { script, line: Number(m[2]), message: m[3] };
   return { script, message: msg };
 }
 
@@ -224,38 +221,34 @@ export class LuaSandbox {
     return true;
   }
 
-  /** Counts work done inside a builtin; once over budget the next script instruction raises. */
-  private charge(L: LuaState, n: number): void {
-    if (this.over) return;
+  /**
+   * Counts n instructions against the per-call and per-tick budgets. Once over either, re-arms
+   * the hook with count = 1 so the next script instruction raises, and returns true.
+   */
+  private count(L: LuaState, n: number): boolean {
     this.callUsed += n;
     this.tickUsed += n;
-    if (this.callUsed > this.budget.perCall || this.tickUsed > this.budget.perTick) {
-      this.over = true;
-      this.overReason =
-        this.callUsed > this.budget.perCall
-          ? `instruction budget exceeded (${this.budget.perCall} per call)`
-          : `instruction budget exceeded (${this.budget.perTick} per tick)`;
-      lua.lua_sethook(L, this.hook, lua.LUA_MASKCOUNT, 1);
-    }
+    if (this.callUsed <= this.budget.perCall && this.tickUsed <= this.budget.perTick) return false;
+    this.over = true;
+    this.overReason =
+      this.callUsed > this.budget.perCall
+        ? `instruction budget exceeded (${this.budget.perCall} per call)`
+        : `instruction budget exceeded (${this.budget.perTick} per tick)`;
+    lua.lua_sethook(L, this.hook, lua.LUA_MASKCOUNT, 1);
+    return true;
+  }
+
+  /** Counts work done inside a builtin; once over budget the next script instruction raises. */
+  private charge(L: LuaState, n: number): void {
+    if (!this.over) this.count(L, n);
   }
 
   private onHook(L: LuaState, ar: { source?: Uint8Array; short_src?: Uint8Array; currentline?: number }): void {
-    if (!this.over) {
-      this.callUsed += GRAIN;
-      this.tickUsed += GRAIN;
-      if (this.callUsed > this.budget.perCall || this.tickUsed > this.budget.perTick) {
-        this.over = true;
-        this.overReason =
-          this.callUsed > this.budget.perCall
-            ? `instruction budget exceeded (${this.budget.perCall} per call)`
-            : `instruction budget exceeded (${this.budget.perTick} per tick)`;
-        lua.lua_sethook(L, this.hook, lua.LUA_MASKCOUNT, 1);
-      } else {
-        if (lua.lua_getstack(L, this.budget.maxDepth, this.arDepth)) {
-          this.raise(L, ar, `stack overflow (more than ${this.budget.maxDepth} nested calls)`);
-        }
-        return;
+    if (!this.over && !this.count(L, GRAIN)) {
+      if (lua.lua_getstack(L, this.budget.maxDepth, this.arDepth)) {
+        this.raise(L, ar, `stack overflow (more than ${this.budget.maxDepth} nested calls)`);
       }
+      return;
     }
     lua.lua_getinfo(L, to_luastring('Sl'), ar);
     const src = ar.source ? to_jsstring(ar.source) : '';
@@ -293,6 +286,11 @@ export class LuaSandbox {
       throw new Error(`Lua dispatcher failed in ${name}: ${msg}`);
     }
     return base;
+  }
+
+  /** Calls a dispatcher function that returns nothing. */
+  private callVoid(name: string, pushArgs: () => number): void {
+    lua.lua_settop(this.L, this.call(name, pushArgs, 0));
   }
 
   /** Reads the flat {name, msg, ...} error list returned by a dispatch call. */
@@ -487,11 +485,10 @@ export class LuaSandbox {
 
   /** The reloaded script `name` keeps its new version for good (no more automatic revert). */
   endProbation(name: string): void {
-    const base = this.call('end_probation', () => {
+    this.callVoid('end_probation', () => {
       lua.lua_pushstring(this.L, to_luastring(name));
       return 1;
-    }, 0);
-    lua.lua_settop(this.L, base);
+    });
   }
 
   /** Restore helper: re-creates the previous version of a script on probation. */
@@ -509,12 +506,11 @@ export class LuaSandbox {
   }
 
   setMode(mode: string | null): void {
-    const base = this.call('set_mode', () => {
+    this.callVoid('set_mode', () => {
       if (mode === null) lua.lua_pushnil(this.L);
       else lua.lua_pushstring(this.L, to_luastring(mode));
       return 1;
-    }, 0);
-    lua.lua_settop(this.L, base);
+    });
     this.refreshEventMask();
   }
 
@@ -535,30 +531,27 @@ export class LuaSandbox {
   // ---------------------------------------------------------------- players
 
   playerAdd(pid: string, name: string, entity: number): void {
-    const base = this.call('player_add', () => {
+    this.callVoid('player_add', () => {
       lua.lua_pushstring(this.L, to_luastring(pid));
       lua.lua_pushstring(this.L, to_luastring(name));
       lua.lua_pushinteger(this.L, entity);
       return 3;
-    }, 0);
-    lua.lua_settop(this.L, base);
+    });
   }
 
   playerRemove(pid: string): void {
-    const base = this.call('player_remove', () => {
+    this.callVoid('player_remove', () => {
       lua.lua_pushstring(this.L, to_luastring(pid));
       return 1;
-    }, 0);
-    lua.lua_settop(this.L, base);
+    });
   }
 
   playerConnected(pid: string, connected: boolean): void {
-    const base = this.call('player_connected', () => {
+    this.callVoid('player_connected', () => {
       lua.lua_pushstring(this.L, to_luastring(pid));
       lua.lua_pushboolean(this.L, connected);
       return 2;
-    }, 0);
-    lua.lua_settop(this.L, base);
+    });
   }
 
   /**

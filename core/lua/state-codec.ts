@@ -24,7 +24,8 @@ const TAG_TABLE = 6;
 
 const MAX_DEPTH = 48;
 
-export class ByteWriter {
+/** Fixed-width little-endian writer for this codec only (the wire protocol uses core/protocol/bytes). */
+class ByteWriter {
   private buf = new Uint8Array(1024);
   private view = new DataView(this.buf.buffer);
   length = 0;
@@ -61,7 +62,7 @@ export class ByteWriter {
   }
 }
 
-export class ByteReader {
+class ByteReader {
   private view: DataView;
   pos = 0;
   constructor(private readonly buf: Uint8Array) {

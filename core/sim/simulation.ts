@@ -107,6 +107,22 @@ interface Header {
 const MAGIC = [0x57, 0x4c, 0x53, 0x31]; // "WLS1"
 const BLOB_VERSION = 1;
 
+/**
+ * game.steer / game.drive: the velocity (vx, vy) moved towards (tx, ty) by at most maxDv,
+ * written to out[0], out[1]. False (out untouched) when it is already within 0.01 of the target.
+ */
+function steerTowards(vx: number, vy: number, tx: number, ty: number, maxDv: number, out: number[]): boolean {
+  let dx = tx - vx; let dy = ty - vy;
+  const d = Math.sqrt(dx * dx + dy * dy);
+  if (d <= 0.01) return false;
+  let nx = tx; let ny = ty;
+  if (d > maxDv) { dx = (dx * maxDv) / d; dy = (dy * maxDv) / d; nx = vx + dx; ny = vy + dy; }
+  out[0] = nx; out[1] = ny;
+  return true;
+}
+/** Scratch result of steerTowards (no allocation per driven body per tick). */
+const STEERED = [0, 0];
+
 function clampUnit(v: number): number {
   return v < -1 ? -1 : v > 1 ? 1 : v;
 }
@@ -375,15 +391,16 @@ class SimulationImpl implements Simulation {
         const e = dynamic(L, entArg(L, 1), 'steer');
         const tx = argNumber(L, 2); const ty = argNumber(L, 3);
         const maxDv = L_.lua_type(L, 4) === L_.LUA_TNUMBER ? L_.lua_tonumber(L, 4) : Infinity;
-        if (!Number.isFinite(tx) || !Number.isFinite(ty) || Number.isNaN(maxDv)) luaError(L, 'game.steer: values must be finite');
+        if (!Number.isFinite(tx) || !Number.isFinite(ty) || Number.isNaN(maxDv) || maxDv < 0) {
+          luaError(L, 'game.steer: values must be finite (max_dv >= 0)');
+        }
         const i = this.idx(e.id);
         const vx = this.velView[2 * i]; const vy = this.velView[2 * i + 1];
-        let dx = tx - vx; let dy = ty - vy;
-        const d = Math.sqrt(dx * dx + dy * dy);
-        let nx = tx; let ny = ty;
-        if (d > maxDv) { dx = (dx * maxDv) / d; dy = (dy * maxDv) / d; nx = vx + dx; ny = vy + dy; }
-        if (d > 0.01) this.world.setVelocity(e.id, nx, ny);
-        else { nx = vx; ny = vy; }
+        let nx = vx; let ny = vy;
+        if (steerTowards(vx, vy, tx, ty, maxDv, STEERED)) {
+          nx = STEERED[0]; ny = STEERED[1];
+          this.world.setVelocity(e.id, nx, ny);
+        }
         L_.lua_pushnumber(L, nx); L_.lua_pushnumber(L, ny);
         return 2;
       },
@@ -777,13 +794,9 @@ class SimulationImpl implements Simulation {
       const dr = e.drive;
       if (!dr) continue;
       const i = this.idx(e.id);
-      const vx = vel[2 * i]; const vy = vel[2 * i + 1];
-      let dx = dr.tx - vx; let dy = dr.ty - vy;
-      const d = Math.sqrt(dx * dx + dy * dy);
-      if (d <= 0.01) continue;
-      let nx = dr.tx; let ny = dr.ty;
-      if (d > dr.maxDv) { dx = (dx * dr.maxDv) / d; dy = (dy * dr.maxDv) / d; nx = vx + dx; ny = vy + dy; }
-      this.world.setVelocity(e.id, nx, ny);
+      if (steerTowards(vel[2 * i], vel[2 * i + 1], dr.tx, dr.ty, dr.maxDv, STEERED)) {
+        this.world.setVelocity(e.id, STEERED[0], STEERED[1]);
+      }
     }
   }
 

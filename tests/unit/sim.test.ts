@@ -456,3 +456,26 @@ end`;
   sim.dispose();
   copy.dispose();
 });
+
+test('game.steer refuses a negative max_dv (it would push the velocity away from the target)', async () => {
+  const MOD = `
+function on_action(p, a)
+  if a.action == "steer" then
+    local vx = game.steer(a.id, 100, 0, a.dv)
+    game.message("*", "steered " .. string.format("%.1f", vx))
+  end
+end`;
+  const sim = await makeSim();
+  assert.deepEqual(sim.loadScript('mods/steer.lua', MOD), { ok: true });
+  const p = sim.addPlayer('player_1', 'Ann');
+  sim.step();
+  sim.drainMessages();
+  sim.action('player_1', { action: 'steer', id: p.entityId, dv: -5 });
+  const errs = steps(sim, 1);
+  assert.ok(errs.some((e) => /game.steer: values must be finite \(max_dv >= 0\)/.test(e.message)), JSON.stringify(errs));
+  assert.deepEqual(sim.drainMessages().filter((m) => m.text.startsWith('steered')), []);
+  sim.action('player_1', { action: 'steer', id: p.entityId, dv: 5 });
+  assert.deepEqual(steps(sim, 1).filter((e) => e.script === 'mods/steer.lua'), []);
+  assert.deepEqual(sim.drainMessages().filter((m) => m.text.startsWith('steered')).map((m) => m.text), ['steered 5.0']);
+  sim.dispose();
+});
