@@ -20,7 +20,7 @@ npx tsc -p .
 log "unit + integration tests (node:test)"
 shopt -s nullglob
 files=(tests/unit/*.test.ts tests/server/*.test.ts)
-node --import tsx --test --test-concurrency=2 --test-timeout=300000 "${files[@]}"
+node --import tsx --test --test-concurrency=2 --test-timeout=300000 --test-force-exit "${files[@]}"
 
 if [ "${SKIP_E2E:-}" = 1 ]; then log "SKIP_E2E=1: browser suite skipped"; exit 0; fi
 log "Playwright multi-browser suite (loopback-only network namespace)"
