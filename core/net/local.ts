@@ -74,7 +74,8 @@ export interface LocalLinkOptions {
   kind?: TransportKind;
 }
 
-class Mulberry32 {
+/** mulberry32: a tiny deterministic PRNG, uniform in [0,1). */
+export class Mulberry32 {
   constructor(private s: number) {}
   next(): number {
     let t = (this.s = (this.s + 0x6d2b79f5) | 0);

@@ -4,15 +4,9 @@
  * appearing and being collected, static walls. Positions integrate velocity at 60 Hz.
  */
 import type { EntityView } from '../../../core/sim/types';
+import { Mulberry32 } from '../../../core/net/local';
 
-export class Rng {
-  constructor(private s: number) {}
-  next(): number {
-    let t = (this.s = (this.s + 0x6d2b79f5) | 0);
-    t = Math.imul(t ^ (t >>> 15), t | 1);
-    t ^= t + Math.imul(t ^ (t >>> 7), t | 61);
-    return ((t ^ (t >>> 14)) >>> 0) / 4294967296;
-  }
+export class Rng extends Mulberry32 {
   int(n: number): number {
     return Math.floor(this.next() * n);
   }
