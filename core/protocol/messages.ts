@@ -120,8 +120,6 @@ export type ClientMessage = z.infer<typeof ClientMessageSchema>;
 export type ClientMessageType = ClientMessage['type'];
 /** Every client message type, read off ClientMessageSchema (so the two cannot drift apart). */
 export const CLIENT_MESSAGE_TYPES: readonly ClientMessageType[] = ClientMessageSchema.options.map((o) => o.shape.type.value);
-/** Messages that need host rights (hello.hostToken). */
-export const HOST_COMMANDS: readonly ClientMessageType[] = ['set_mode', 'load_mod', 'kick'];
 
 // ---------------------------------------------------------------- host -> client
 
