@@ -43,6 +43,14 @@ function collect() {
   return { rx, got };
 }
 
+/** A promise, or a rejection after ms (so a missing reply fails the test instead of hanging it). */
+function within<T>(p: Promise<T>, ms: number, what: string): Promise<T> {
+  let timer: NodeJS.Timeout;
+  return Promise.race([p, new Promise<T>((_, reject) => (timer = setTimeout(() => reject(new Error(`timed out: ${what}`)), ms)))]).finally(() =>
+    clearTimeout(timer),
+  );
+}
+
 const bytes = (n: number, seed = 1) => Buffer.from(Array.from({ length: n }, (_, i) => (i * 31 + seed) & 0xff));
 
 test('encodeFrame: masked, 7/16/64-bit lengths, payload recoverable and untouched', () => {
@@ -164,7 +172,7 @@ test('FrameReceiver: protocol violations fail with the RFC close code', () => {
   );
 });
 
-test('RawWsClient against a real ws server on 127.0.0.1', async (t) => {
+test('RawWsClient against a real ws server on 127.0.0.1', { timeout: 15000 }, async (t) => {
   const wss = new WebSocketServer({ host: '127.0.0.1', port: 0, perMessageDeflate: false });
   await once(wss, 'listening');
   t.after(() => new Promise<void>((r) => wss.close(() => r())));
@@ -245,7 +253,7 @@ test('RawWsClient against a real ws server on 127.0.0.1', async (t) => {
   // server ping -> client pong with the same payload
   const pong = once(sws, 'pong');
   sws.ping(Buffer.from('are you there'));
-  assert.equal(((await pong) as [Buffer])[0].toString(), 'are you there');
+  assert.equal(((await within(pong, 3000, 'pong')) as [Buffer])[0].toString(), 'are you there');
 
   // many small messages in a burst (several frames per TCP chunk)
   for (let i = 0; i < 200; i++) sws.send(Buffer.from([0x10, i]));
@@ -258,14 +266,14 @@ test('RawWsClient against a real ws server on 127.0.0.1', async (t) => {
   // server closes with a code: the client echoes it and reports it
   const serverClosed = once(sws, 'close') as Promise<[number, Buffer]>;
   sws.close(4001, 'bench over');
-  const [code] = await serverClosed;
+  const [code] = await within(serverClosed, 3000, 'server close');
   assert.equal(code, 4001);
-  await closedP;
+  await within(closedP, 3000, 'client close');
   assert.deepEqual(closed, { code: 4001, reason: 'bench over' });
   assert.equal(client.readyState, 3);
 });
 
-test('RawWsClient: client-initiated close, and a refused handshake', async (t) => {
+test('RawWsClient: client-initiated close, and a refused handshake', { timeout: 15000 }, async (t) => {
   const wss = new WebSocketServer({
     host: '127.0.0.1',
     port: 0,
