@@ -175,7 +175,10 @@ test('FrameReceiver: protocol violations fail with the RFC close code', () => {
 test('RawWsClient against a real ws server on 127.0.0.1', { timeout: 15000 }, async (t) => {
   const wss = new WebSocketServer({ host: '127.0.0.1', port: 0, perMessageDeflate: false });
   await once(wss, 'listening');
-  t.after(() => new Promise<void>((r) => wss.close(() => r())));
+  t.after(() => {
+    for (const c of wss.clients) c.terminate();
+    return new Promise<void>((r) => wss.close(() => r()));
+  });
   const port = (wss.address() as { port: number }).port;
   const serverSide = once(wss, 'connection') as Promise<[WebSocket, { url?: string }]>;
 
@@ -281,7 +284,10 @@ test('RawWsClient: client-initiated close, and a refused handshake', { timeout: 
     verifyClient: (info: { req: { url?: string } }) => !info.req.url?.includes('nope'),
   });
   await once(wss, 'listening');
-  t.after(() => new Promise<void>((r) => wss.close(() => r())));
+  t.after(() => {
+    for (const c of wss.clients) c.terminate();
+    return new Promise<void>((r) => wss.close(() => r()));
+  });
   const port = (wss.address() as { port: number }).port;
 
   const conn = once(wss, 'connection') as Promise<[WebSocket]>;
