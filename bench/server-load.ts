@@ -125,19 +125,44 @@ interface Bot {
 
 const sleep = (ms: number) => new Promise((r) => setTimeout(r, ms));
 
-/** CPU seconds (user + system, all threads) of a process, from /proc; null if unavailable. */
-function procCpuSeconds(pid: number | undefined): number | null {
+/** CPU seconds (user, system; all threads) of a process, from /proc; null if unavailable. */
+function procCpu(pid: number | undefined): { user: number; system: number } | null {
   if (!pid) return null;
   try {
     const stat = fs.readFileSync(`/proc/${pid}/stat`, 'utf8');
     const f = stat.slice(stat.lastIndexOf(')') + 2).split(' ');
     // fields 14 and 15 (utime, stime) are at 11 and 12 after the "(comm)" part
-    return (Number(f[11]) + Number(f[12])) / CLK_TCK;
+    return { user: Number(f[11]) / CLK_TCK, system: Number(f[12]) / CLK_TCK };
   } catch {
     return null;
   }
 }
+/** CPU use over a window, as % of one core: total and its system (kernel) part. */
+function cpuPct(a: { user: number; system: number } | null, b: { user: number; system: number } | null, elapsed: number) {
+  if (!a || !b) return null;
+  const sys = b.system - a.system;
+  return { total: +(((b.user - a.user + sys) / elapsed) * 100).toFixed(1), system: +((sys / elapsed) * 100).toFixed(1) };
+}
+/** The bench process's own CPU (bots), in seconds. */
+function selfCpu(): { user: number; system: number } {
+  const c = process.cpuUsage();
+  return { user: c.user / 1e6, system: c.system / 1e6 };
+}
 const CLK_TCK = 100; // Linux USER_HZ
+
+/** A variable of a process's initial environment (/proc); undefined if unset or unreadable. */
+function procEnv(pid: number | undefined, name: string): string | undefined {
+  if (!pid) return undefined;
+  try {
+    const kv = fs
+      .readFileSync(`/proc/${pid}/environ`, 'latin1')
+      .split('\0')
+      .find((e) => e.startsWith(`${name}=`));
+    return kv?.slice(name.length + 1);
+  } catch {
+    return undefined;
+  }
+}
 
 function exitOf(child: ChildProcess): Promise<void> {
   return child.exitCode !== null || child.signalCode !== null ? Promise.resolve() : new Promise((r) => child.once('exit', () => r()));
@@ -363,6 +388,8 @@ function openBot(impl: BotImpl, port: number, room: string, i: number): Promise<
 }
 
 let measuring = false;
+/** Inputs sent by all bots while measuring. */
+let inputsSent = 0;
 
 /** Inputs every 50 ms for every joined bot (new random direction ~1/s), ack = last snapshot tick. */
 function startInputs(bots: Bot[]): () => void {
@@ -374,6 +401,7 @@ function startInputs(bots: Bot[]): () => void {
         b.dy = Math.round(Math.random() * 2 - 1);
       }
       b.ws.send(encodeClientMessage({ type: 'input', seq: ++b.seq, dx: b.dx, dy: b.dy, ack: b.lastTick }));
+      if (measuring) inputsSent++;
     }
   }, 50);
   return () => clearInterval(timer);
@@ -392,6 +420,7 @@ async function rampUp(bots: Bot[], count: number, impl: BotImpl, port: number, r
 }
 
 function resetWindow(bots: Bot[]): void {
+  inputsSent = 0;
   for (const b of bots) {
     b.snapshots = 0;
     b.snapshotBytes = 0;
@@ -417,6 +446,9 @@ function botFigures(bots: Bot[], elapsed: number) {
     snapshotDelivery: +(snaps / Math.max(1, expected)).toFixed(3),
     snapshotsPerSec: Math.round(snaps / elapsed),
     avgSnapshotBytes: snaps ? Math.round(snapBytes / snaps) : null,
+    inputsPerSec: Math.round(inputsSent / elapsed),
+    /** Messages the bots handled per second: snapshots and text frames in, inputs out. */
+    botMessagesPerSec: Math.round((snaps + texts + inputsSent) / elapsed),
     textFramesPerClientPerSec: live.length ? +(texts / live.length / elapsed).toFixed(2) : null,
     avgTextBytes: texts ? Math.round(textBytes / texts) : null,
     maxSnapshotGapMs: { p50: +(gaps[Math.floor(gaps.length * 0.5)] ?? 0).toFixed(1), p99: +(gaps[Math.floor(gaps.length * 0.99)] ?? 0).toFixed(1) },
@@ -492,18 +524,20 @@ async function floorRun(shape: FloorShape, impl: BotImpl, level: { rooms: number
     await sleep(2000);
     const load0 = load1();
     await floor.stats(); // starts the server's window
-    const srv0 = procCpuSeconds(floor.child.pid);
-    const cpu0 = process.cpuUsage();
+    const srv0 = procCpu(floor.child.pid);
+    const cpu0 = selfCpu();
     const t0 = performance.now();
     resetWindow(bots);
     measuring = true;
     await sleep(FLOOR_SECONDS * 1000);
     measuring = false;
     const elapsed = (performance.now() - t0) / 1000;
-    const srv1 = procCpuSeconds(floor.child.pid);
-    const cpu1 = process.cpuUsage(cpu0);
+    const srv1 = procCpu(floor.child.pid);
+    const cpu1 = selfCpu();
     const st = await floor.stats();
-    const srvCpu = srv0 !== null && srv1 !== null ? srv1 - srv0 : st.cpuSeconds;
+    const srvPct = cpuPct(srv0, srv1, elapsed);
+    const srvCpu = srvPct ? (srvPct.total / 100) * elapsed : st.cpuSeconds;
+    const botPct = cpuPct(cpu0, cpu1, elapsed)!;
     const f = botFigures(bots, elapsed);
     return {
       phase: 'floor',
@@ -513,7 +547,10 @@ async function floorRun(shape: FloorShape, impl: BotImpl, level: { rooms: number
       seconds: +elapsed.toFixed(1),
       ...f,
       serverCpuPct: +((srvCpu / elapsed) * 100).toFixed(1),
-      botCpuPct: +(((cpu1.user + cpu1.system) / 1e6 / elapsed) * 100).toFixed(1),
+      serverSysCpuPct: srvPct?.system ?? null,
+      botCpuPct: botPct.total,
+      botSysCpuPct: botPct.system,
+      botCpuUsPerMessage: f.botMessagesPerSec ? +((botPct.total / 100 / f.botMessagesPerSec) * 1e6).toFixed(2) : null,
       serverCpuUsPerSnapshot: f.snapshotsPerSec ? Math.round((srvCpu / elapsed / f.snapshotsPerSec) * 1e6) : null,
       floorStepMs: st.stepMs,
       floorDroppedSteps: st.droppedSteps,
@@ -573,26 +610,28 @@ async function main(): Promise<void> {
         await sleep(2000); // settle (welcomes, full snapshots)
         const load0 = load1();
         const m0 = await metricsText(base);
-        const srv0 = procCpuSeconds(child.pid);
-        const cpu0 = process.cpuUsage();
+        const srv0 = procCpu(child.pid);
+        const cpu0 = selfCpu();
         const t0 = performance.now();
         resetWindow(bots);
         measuring = true;
         await sleep(SECONDS * 1000);
         measuring = false;
         const elapsed = (performance.now() - t0) / 1000;
-        const srv1 = procCpuSeconds(child.pid);
+        const srv1 = procCpu(child.pid);
+        const cpu1 = selfCpu();
         const m1 = await metricsText(base);
-        const cpu1 = process.cpuUsage(cpu0);
         const f = botFigures(bots, elapsed);
-        const srvCpu =
-          srv0 !== null && srv1 !== null
-            ? srv1 - srv0
-            : (metric(m1, 'arena_process_cpu_seconds_total') ?? 0) - (metric(m0, 'arena_process_cpu_seconds_total') ?? 0);
+        const srvPct = cpuPct(srv0, srv1, elapsed);
+        const botPct = cpuPct(cpu0, cpu1, elapsed)!;
+        const srvCpu = srvPct
+          ? (srvPct.total / 100) * elapsed
+          : (metric(m1, 'arena_process_cpu_seconds_total') ?? 0) - (metric(m0, 'arena_process_cpu_seconds_total') ?? 0);
         const row = {
           phase: 'real',
           botImpl: BOT_IMPL,
-          roomWorkers,
+          // as the server process actually got it (its environment), not just as asked
+          roomWorkers: procEnv(child.pid, 'ROOM_WORKERS') ?? 'unset (server default)',
           clients: level.clients,
           rooms: level.rooms,
           seconds: +elapsed.toFixed(1),
@@ -604,7 +643,10 @@ async function main(): Promise<void> {
           droppedSteps: (metric(m1, 'arena_tick_loop_dropped_steps') ?? 0) - (metric(m0, 'arena_tick_loop_dropped_steps') ?? 0),
           ...f,
           serverCpuPct: +((srvCpu / elapsed) * 100).toFixed(1),
-          botCpuPct: +(((cpu1.user + cpu1.system) / 1e6 / elapsed) * 100).toFixed(1),
+          serverSysCpuPct: srvPct?.system ?? null,
+          botCpuPct: botPct.total,
+          botSysCpuPct: botPct.system,
+          botCpuUsPerMessage: f.botMessagesPerSec ? +((botPct.total / 100 / f.botMessagesPerSec) * 1e6).toFixed(2) : null,
           serverCpuUsPerSnapshot: f.snapshotsPerSec ? Math.round((srvCpu / elapsed / f.snapshotsPerSec) * 1e6) : null,
           luaMsPerRoomTick: histStats(m0, m1, 'arena_lua_seconds', 0.0167).p50,
           serverRssMB: Math.round((metric(m1, 'arena_process_resident_memory_bytes') ?? 0) / 1e6),
@@ -640,6 +682,7 @@ async function main(): Promise<void> {
       rooms: real.rooms,
       botImpl: real.botImpl,
       serverCpuPct: { floor: floor.serverCpuPct, real: real.serverCpuPct, ratio: ratio(real.serverCpuPct, floor.serverCpuPct) },
+      serverSysCpuPct: { floor: floor.serverSysCpuPct, real: real.serverSysCpuPct },
       botCpuPct: { floor: floor.botCpuPct, real: real.botCpuPct },
       snapshotDelivery: { floor: floor.snapshotDelivery, real: real.snapshotDelivery },
       serverCpuUsPerSnapshot: { floor: floor.serverCpuUsPerSnapshot, real: real.serverCpuUsPerSnapshot, ratio: ratio(real.serverCpuUsPerSnapshot, floor.serverCpuUsPerSnapshot) },
