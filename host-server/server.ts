@@ -23,7 +23,7 @@ import { securityHeaders, staticRouter } from './static';
 import { mountPeerSignaling } from './peer-signaling';
 import { Gateway } from './gateway';
 import { loadRuntime, type RoomRuntime } from './runtime';
-import { TickScheduler } from './scheduler';
+import { InlineRooms, RoomPool, type RoomRunner, type ServerRoomHost } from './room-pool';
 import { DEFAULT_MAX_HOST_LINK_BYTES } from '../core/protocol/relay';
 
 /** Largest host-link frame (a state upload or a wrapped JSON snapshot); the server keeps one state per room. */
@@ -76,22 +76,13 @@ export function createServer(partial: Partial<ServerConfig> = {}, deps: ServerDe
     }
   }
   let shuttingDown = false;
-  const scheduler = new TickScheduler(
-    (_code, ms) => {
-      metrics.tickSeconds.observe(ms / 1000);
-      metrics.tickSummary.observe(ms / 1000);
-    },
-    (code, err) => {
-      metrics.errors.inc({ kind: 'tick' });
-      log.error({ code, err: err.message }, 'tick failed');
-    },
-    (wallMs, busyMs, _rooms, cpuMs) => {
-      metrics.stepCpuHist.observe(cpuMs / 1000);
-      metrics.stepSummary.observe(wallMs / 1000);
-      metrics.stepHist.observe(wallMs / 1000);
-      metrics.stepBusySummary.observe(busyMs / 1000);
-    },
-  );
+  // Server-hosted rooms tick in worker threads (ROOM_WORKERS), or on this thread with 0. An
+  // injected runtime (tests) always runs inline: it lives in this thread.
+  const runner: RoomRunner | null = !runtime
+    ? null
+    : config.roomWorkers > 0 && deps.runtime === undefined
+      ? new RoomPool(config.roomWorkers, { wasmPath: config.wasmPath, luaDir: config.luaDir }, { metrics, log })
+      : new InlineRooms(runtime, { metrics, log });
 
   const app = express();
   app.disable('x-powered-by');
@@ -164,7 +155,7 @@ export function createServer(partial: Partial<ServerConfig> = {}, deps: ServerDe
     });
     if (body.hosting === 'server' && runtime) {
       try {
-        await startServerHost(room, () => runtime!.createHost(hostOptions(room)));
+        await startServerHost(room, () => runner!.create(hostOptions(room)));
       } catch (err) {
         rooms.delete(room.code);
         const msg = (err as Error).message;
@@ -278,14 +269,14 @@ export function createServer(partial: Partial<ServerConfig> = {}, deps: ServerDe
     };
   }
 
-  async function startServerHost(room: Room, make: () => Promise<import('../core/host/types').RoomHostApi>): Promise<void> {
+  async function startServerHost(room: Room, make: () => Promise<ServerRoomHost>): Promise<void> {
     const host = await make();
+    if (shuttingDown || rooms.get(room.code) !== room) {
+      host.dispose(shuttingDown ? 'server_shutdown' : 'room_removed');
+      throw new Error(shuttingDown ? 'server is shutting down' : `room ${room.code} was removed`);
+    }
     room.host = host;
-    room.mode = host.sim.mode;
-    host.on('telemetry', (t) => {
-      metrics.luaSeconds.observe(t.luaTotalMs / 1000);
-      if (t.errors.length) metrics.errors.inc({ kind: 'script' }, t.errors.length);
-    });
+    room.mode = host.mode;
     host.on('join', (id, name) => {
       rooms.touch(room);
       log.debug({ code: room.code, id, name }, 'player joined');
@@ -299,7 +290,12 @@ export function createServer(partial: Partial<ServerConfig> = {}, deps: ServerDe
       metrics.errors.inc({ kind: 'room' });
       log.warn({ code: room.code, err: err.message }, 'room error');
     });
-    scheduler.add(room.code, host);
+    host.on('crashed', (reason) => {
+      metrics.errors.inc({ kind: 'room_crashed' });
+      log.error({ code: room.code, reason }, 'room runner died');
+      if (room.host === host) room.host = null;
+      removeRoom(room, 'room_crashed');
+    });
     rooms.touch(room);
   }
 
@@ -313,7 +309,7 @@ export function createServer(partial: Partial<ServerConfig> = {}, deps: ServerDe
     room.takenOver = true; // from here on host links are refused (4009)
     gateway.dropHostLink(room, 'taken_over');
     try {
-      await startServerHost(room, () => runtime!.restoreHost(blob, hostOptions(room)));
+      await startServerHost(room, () => runner!.restore(blob, hostOptions(room)));
     } catch (err) {
       room.takenOver = false;
       metrics.errors.inc({ kind: 'takeover' });
@@ -328,10 +324,7 @@ export function createServer(partial: Partial<ServerConfig> = {}, deps: ServerDe
     rooms.delete(room.code);
     gateway.closeRoom(room, reason);
     if (room.host) {
-      scheduler.remove(room.code);
-      room.host.stop();
-      room.host.close(reason);
-      room.host.sim.dispose();
+      room.host.dispose(reason);
       room.host = null;
     }
     log.info({ code: room.code, reason }, 'room removed');
@@ -352,7 +345,7 @@ export function createServer(partial: Partial<ServerConfig> = {}, deps: ServerDe
     return {
       code: room.code,
       name: room.name,
-      mode: room.host ? room.host.sim.mode : room.mode,
+      mode: room.host ? room.host.mode : room.mode,
       players: playerCount(room),
       capacity: room.capacity,
       hosting: room.hosting,
@@ -377,9 +370,12 @@ export function createServer(partial: Partial<ServerConfig> = {}, deps: ServerDe
     const c = gateway.connectionCounts();
     for (const [k, v] of Object.entries(c)) metrics.connections.set({ transport: k }, v);
     metrics.connections.set({ transport: 'peerjs' }, signaling.clientCount);
-    metrics.droppedSteps.set(scheduler.stats.droppedSteps);
-    metrics.loopLag.set(scheduler.stats.lagMs / 1000);
-    metrics.pausedRooms.set(scheduler.stats.paused);
+    if (runner) {
+      const st = runner.stats;
+      metrics.droppedSteps.set(st.droppedSteps);
+      metrics.loopLag.set(st.lagMs / 1000);
+      metrics.pausedRooms.set(st.paused);
+    }
   }
 
   // ---------------------------------------------------------------- listen / close
@@ -397,7 +393,7 @@ export function createServer(partial: Partial<ServerConfig> = {}, deps: ServerDe
       signaling.close();
       gameWss.close();
       hostWss.close();
-      scheduler.stop();
+      await runner?.close('server_shutdown');
       // Give close frames a moment to flush, then cut whatever is left.
       await Promise.race([stopped, new Promise((r) => setTimeout(r, 1500).unref())]);
       for (const s of sockets) s.destroy();

@@ -304,10 +304,10 @@ test('a client that stops reading is closed (slow consumer), not buffered foreve
 });
 
 test('a server-hosted room nobody is connected to is paused, and wakes on join', async () => {
-  const s = await startServer();
+  const s = await startServer({ roomWorkers: 0 }); // reads the simulation directly
   try {
     const { json: room } = await createRoom(s.base, { hosting: 'server' });
-    const sim = s.server.rooms.get(room.code)!.host!.sim;
+    const sim = s.server.rooms.get(room.code)!.host!.local!.sim;
     const t0 = sim.tick;
     await sleep(200);
     assert.equal(sim.tick, t0, 'no ticks without connections');
@@ -330,11 +330,11 @@ test('a server-hosted room nobody is connected to is paused, and wakes on join',
 });
 
 test('an abandoned server-hosted room expires after the TTL and its simulation is disposed', async () => {
-  const s = await startServer({ roomTtlMs: 300 });
+  const s = await startServer({ roomTtlMs: 300, roomWorkers: 0 }); // reads the simulation directly
   try {
     const { json: room } = await createRoom(s.base, { hosting: 'server' });
     const { c } = await joinJson(s, room.code, { name: 'brief' });
-    const sim = s.server.rooms.get(room.code)!.host!.sim;
+    const sim = s.server.rooms.get(room.code)!.host!.local!.sim;
     await sleep(500);
     assert.equal((await fetch(`${s.base}/api/rooms/${room.code}`)).status, 200, 'kept while someone plays');
     c.close();
