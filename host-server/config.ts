@@ -52,7 +52,10 @@ export interface ServerConfig {
   wasmPath: string;
   /** lua_scripts/ */
   luaDir: string;
-  /** How often the server asks a browser host for a state upload (ms); 0 = never asks. */
+  /**
+   * How often a room's state is saved (ms; 0 = never): the server asks a browser host for a state
+   * upload, and a room worker checkpoints each server-hosted room to the main thread.
+   */
   stateRequestMs: number;
   /**
    * Only the room's host may register its hostPeerId at the signaling server: the PeerJS

@@ -23,8 +23,11 @@ export interface ServerRoomEvents {
   leave: (id: string, reason: string) => void;
   empty: () => void;
   error: (err: Error) => void;
-  /** The room's runner died (worker crash): its connections are closed; the room is gone. */
-  crashed: (reason: string) => void;
+  /**
+   * The room's runner died (worker crash): its connections are closed and this handle is dead.
+   * `checkpoint` is the room's latest saved state (if any): restore it to go on.
+   */
+  crashed: (reason: string, checkpoint: Uint8Array | null) => void;
 }
 
 export interface ServerRoomHost {
@@ -37,6 +40,8 @@ export interface ServerRoomHost {
   readonly local: RoomHostApi | null;
   attach(conn: Connection): void;
   on<E extends keyof ServerRoomEvents>(event: E, cb: ServerRoomEvents[E]): void;
+  /** Latest periodic checkpoint of the room's state (worker rooms), or null. */
+  readonly lastCheckpoint: Uint8Array | null;
   /** Full room state (RoomHost.serialize()). */
   serialize(): Promise<Uint8Array>;
   /** Stop ticking, tell the clients why, close them, free the simulation. */
@@ -73,6 +78,7 @@ function observeStep(m: Metrics, wallMs: number, busyMs: number, cpuMs: number):
 // ------------------------------------------------------------------------------- inline
 
 class InlineRoom implements ServerRoomHost {
+  readonly lastCheckpoint = null;
   constructor(
     readonly local: RoomHostApi,
     private readonly onDispose: () => void,
@@ -161,6 +167,7 @@ class RemoteRoom implements ServerRoomHost {
   players: number;
   conns = 0;
   disposed = false;
+  lastCheckpoint: Uint8Array | null = null;
 
   constructor(
     readonly code: string,
@@ -238,7 +245,7 @@ class WorkerSlot {
       this.rooms.clear();
       for (const r of rooms) {
         r.disposed = true;
-        if (!this.stopping) r.emit('crashed', reason);
+        if (!this.stopping) r.emit('crashed', reason, r.lastCheckpoint);
       }
       onDeath(this);
     };
@@ -303,6 +310,11 @@ class WorkerSlot {
         }
         break;
       }
+      case 'checkpoint': {
+        const room = this.rooms.get(m.code);
+        if (room) room.lastCheckpoint = m.blob;
+        break;
+      }
       case 'log':
         log[m.level]({ worker: this.index, code: m.code, err: m.err }, m.msg);
         break;
@@ -338,6 +350,13 @@ export class RoomPool implements RoomRunner {
       s.paused += w.stats.paused;
     }
     return s;
+  }
+
+  /** Kill a worker as a crash would (tests, operations): its rooms get 'crashed'. */
+  terminateWorker(index: number): Promise<number> {
+    const w = this.slots[index];
+    if (!w) return Promise.reject(new Error(`no running worker ${index}`));
+    return w.worker.terminate();
   }
 
   /** Rooms per worker (tests, metrics). */

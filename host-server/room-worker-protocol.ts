@@ -9,6 +9,8 @@ export interface WorkerInit {
   index: number;
   wasmPath: string;
   luaDir: string;
+  /** Every room's state (RoomHost.serialize()) goes to the main thread this often (ms; 0 = never). */
+  checkpointMs: number;
 }
 
 /** Room code → connected players, for rooms whose count changed. */
@@ -36,6 +38,7 @@ export type FromWorker =
   | { t: 'reply'; req: number; ok: true; mode?: string; players?: number; blob?: Uint8Array }
   | { t: 'reply'; req: number; ok: false; error: string }
   | ({ t: 'ev'; code: string } & RoomEvent)
+  | { t: 'checkpoint'; code: string; blob: Uint8Array }
   | { t: 'log'; level: 'error' | 'warn'; msg: string; code?: string; err?: string }
   | {
       t: 'stats';

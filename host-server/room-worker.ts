@@ -19,7 +19,7 @@ const assets = loadAssets(init);
 
 const post = (m: FromWorker, transfer?: ArrayBuffer[]): void => port.postMessage(m, transfer);
 const mux = new MuxEndpoint(port, undefined, `w${init.index}`);
-const rooms = new Map<string, { host: RoomHost; players: number; mode: string }>();
+const rooms = new Map<string, { host: RoomHost; players: number; mode: string; savedAt: number }>();
 
 // Observations for the main thread's metrics, sent in one message every STATS_MS.
 const STATS_MS = 100;
@@ -53,7 +53,8 @@ mux.onOpen((conn, code) => {
 });
 
 function adopt(code: string, host: RoomHost): void {
-  const r = { host, players: host.playerCount, mode: host.sim.mode };
+  // first checkpoint at a random point of the period: rooms' checkpoints spread out
+  const r = { host, players: host.playerCount, mode: host.sim.mode, savedAt: performance.now() - Math.random() * init.checkpointMs };
   rooms.set(code, r);
   host.on('telemetry', (t) => {
     luaMs.push(t.luaTotalMs);
@@ -91,8 +92,26 @@ function remove(code: string, reason: string): void {
   mux.flush();
 }
 
+/** Rooms' states to the main thread, each every checkpointMs, a few per interval. */
+function checkpoints(): void {
+  if (!(init.checkpointMs > 0)) return;
+  const now = performance.now();
+  for (const [code, r] of rooms) {
+    if (now - r.savedAt < init.checkpointMs) continue;
+    r.savedAt = now;
+    try {
+      const blob = r.host.serialize();
+      const copy = blob.byteOffset === 0 && blob.byteLength === blob.buffer.byteLength ? blob : blob.slice();
+      post({ t: 'checkpoint', code, blob: copy }, [copy.buffer as ArrayBuffer]);
+    } catch (err) {
+      post({ t: 'log', level: 'warn', msg: 'checkpoint failed', code, err: (err as Error).message });
+    }
+  }
+}
+
 setInterval(() => {
   mux.reportBuffered();
+  checkpoints();
   const counts: RoomCounts = {};
   let changed = false;
   for (const [code, r] of rooms) {

@@ -45,6 +45,8 @@ export interface ArenaServer {
   close(): Promise<void>;
   /** Take a browser-hosted room over from its last uploaded state and run it on the server. */
   takeover(code: string): Promise<Room>;
+  /** Where server-hosted rooms run (a worker pool or the main thread); null without a runtime. */
+  roomRunner: RoomRunner | null;
 }
 
 const createBody = z
@@ -81,7 +83,7 @@ export function createServer(partial: Partial<ServerConfig> = {}, deps: ServerDe
   const runner: RoomRunner | null = !runtime
     ? null
     : config.roomWorkers > 0 && deps.runtime === undefined
-      ? new RoomPool(config.roomWorkers, { wasmPath: config.wasmPath, luaDir: config.luaDir }, { metrics, log })
+      ? new RoomPool(config.roomWorkers, { wasmPath: config.wasmPath, luaDir: config.luaDir, checkpointMs: config.stateRequestMs }, { metrics, log })
       : new InlineRooms(runtime, { metrics, log });
 
   const app = express();
@@ -290,11 +292,24 @@ export function createServer(partial: Partial<ServerConfig> = {}, deps: ServerDe
       metrics.errors.inc({ kind: 'room' });
       log.warn({ code: room.code, err: err.message }, 'room error');
     });
-    host.on('crashed', (reason) => {
+    host.on('crashed', (reason, checkpoint) => {
       metrics.errors.inc({ kind: 'room_crashed' });
-      log.error({ code: room.code, reason }, 'room runner died');
       if (room.host === host) room.host = null;
-      removeRoom(room, 'room_crashed');
+      if (!checkpoint || shuttingDown || rooms.get(room.code) !== room) {
+        log.error({ code: room.code, reason }, 'room runner died; no checkpoint: room removed');
+        removeRoom(room, 'room_crashed');
+        return;
+      }
+      // Its players were disconnected; they come back to their slots with their session tokens.
+      log.error({ code: room.code, reason, bytes: checkpoint.byteLength }, 'room runner died; restarting the room from its checkpoint');
+      startServerHost(room, () => runner!.restore(checkpoint, hostOptions(room))).then(
+        () => log.info({ code: room.code }, 'room restored from its checkpoint'),
+        (err: Error) => {
+          metrics.errors.inc({ kind: 'restore' });
+          log.error({ code: room.code, err: err.message }, 'room restore failed: room removed');
+          if (rooms.get(room.code) === room) removeRoom(room, 'room_crashed');
+        },
+      );
     });
     rooms.touch(room);
   }
@@ -416,7 +431,7 @@ export function createServer(partial: Partial<ServerConfig> = {}, deps: ServerDe
     });
   }
 
-  return { httpServer, config, rooms, metrics, log, listen, close, takeover };
+  return { httpServer, config, rooms, metrics, log, listen, close, takeover, roomRunner: runner };
 }
 
 function rejectUpgrade(socket: Duplex, status: number, message: string): void {
