@@ -2,6 +2,7 @@
  * Server configuration: environment variables with defaults, validated with zod.
  * `loadConfig(process.env)` throws a clear Error naming the bad variable.
  */
+import os from 'node:os';
 import path from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { z } from 'zod';
@@ -36,6 +37,11 @@ export interface ServerConfig {
   /** Room creations (POST /api/rooms) per IP per minute. */
   createsPerMinute: number;
   snapshotHz: number;
+  /**
+   * Worker threads that tick server-hosted rooms (0 = on the main thread, next to the sockets).
+   * Default: one per core beyond the first (at least 1, at most 8).
+   */
+  roomWorkers: number;
   /** A connection with more than this queued is closed (slow consumer). */
   maxBufferedBytes: number;
   /** Kept so a dropped player can reclaim its slot. */
@@ -46,7 +52,10 @@ export interface ServerConfig {
   wasmPath: string;
   /** lua_scripts/ */
   luaDir: string;
-  /** How often the server asks a browser host for a state upload (ms); 0 = never asks. */
+  /**
+   * How often a room's state is saved (ms; 0 = never): the server asks a browser host for a state
+   * upload, and a room worker checkpoints each server-hosted room to the main thread.
+   */
   stateRequestMs: number;
   /**
    * Only the room's host may register its hostPeerId at the signaling server: the PeerJS
@@ -77,6 +86,7 @@ export function defaultConfig(): ServerConfig {
     lookupsPerMinute: 60,
     createsPerMinute: 30,
     snapshotHz: 20,
+    roomWorkers: Math.max(1, Math.min(8, os.availableParallelism() - 1)),
     maxBufferedBytes: 1024 * 1024,
     reconnectGraceMs: 30_000,
     logLevel: 'info',
@@ -117,6 +127,7 @@ const ENV: Record<string, [keyof ServerConfig, z.ZodType]> = {
   LOOKUPS_PER_MINUTE: ['lookupsPerMinute', int('LOOKUPS_PER_MINUTE', 1, 1_000_000)],
   CREATES_PER_MINUTE: ['createsPerMinute', int('CREATES_PER_MINUTE', 1, 1_000_000)],
   SNAPSHOT_HZ: ['snapshotHz', int('SNAPSHOT_HZ', 1, 60)],
+  ROOM_WORKERS: ['roomWorkers', int('ROOM_WORKERS', 0, 64)],
   MAX_BUFFERED_BYTES: ['maxBufferedBytes', int('MAX_BUFFERED_BYTES', 1024, 1024 * 1024 * 1024)],
   RECONNECT_GRACE_MS: ['reconnectGraceMs', int('RECONNECT_GRACE_MS', 0, 3600_000)],
   LOG_LEVEL: ['logLevel', z.enum(LOG_LEVELS, { error: `LOG_LEVEL must be one of ${LOG_LEVELS.join(', ')}` })],

@@ -3,7 +3,7 @@
  * found only by its code, and lookups are rate limited per IP by the HTTP layer.
  */
 import crypto from 'node:crypto';
-import type { RoomHostApi } from '../core/host/types';
+import type { ServerRoomHost } from './room-pool';
 
 /** No 0/O, 1/I/L: codes are read aloud and typed on phones. */
 export const CODE_ALPHABET = '23456789ABCDEFGHJKMNPQRSTUVWXYZ';
@@ -31,7 +31,7 @@ export interface Room {
   lastState: Uint8Array | null;
   lastStateAt: number | null;
   /** Runs the room on the server (hosting "server", or after a takeover). */
-  host: RoomHostApi | null;
+  host: ServerRoomHost | null;
   /** Connections relayed to the browser host (conn id → close function). */
   relayCount: number;
   /** Since when the room has been empty (for TTL expiry); null while in use. */
@@ -76,8 +76,7 @@ export function hostOnline(room: Room): boolean {
 export function inUse(room: Room): boolean {
   if (room.host) {
     // Any attached connection counts (a player still saying hello must not see the room expire).
-    const conns = (room.host as RoomHostApi & { connectionCount?: number }).connectionCount;
-    return room.host.playerCount > 0 || (conns ?? 0) > 0;
+    return room.host.playerCount > 0 || room.host.connectionCount > 0;
   }
   return room.peerOnline || room.hostLinkOnline || room.relayCount > 0;
 }

@@ -23,7 +23,7 @@ import { securityHeaders, staticRouter } from './static';
 import { mountPeerSignaling } from './peer-signaling';
 import { Gateway } from './gateway';
 import { loadRuntime, type RoomRuntime } from './runtime';
-import { TickScheduler } from './scheduler';
+import { InlineRooms, RoomPool, type RoomRunner, type ServerRoomHost } from './room-pool';
 import { DEFAULT_MAX_HOST_LINK_BYTES } from '../core/protocol/relay';
 
 /** Largest host-link frame (a state upload or a wrapped JSON snapshot); the server keeps one state per room. */
@@ -45,6 +45,8 @@ export interface ArenaServer {
   close(): Promise<void>;
   /** Take a browser-hosted room over from its last uploaded state and run it on the server. */
   takeover(code: string): Promise<Room>;
+  /** Where server-hosted rooms run (a worker pool or the main thread); null without a runtime. */
+  roomRunner: RoomRunner | null;
 }
 
 const createBody = z
@@ -76,22 +78,13 @@ export function createServer(partial: Partial<ServerConfig> = {}, deps: ServerDe
     }
   }
   let shuttingDown = false;
-  const scheduler = new TickScheduler(
-    (_code, ms) => {
-      metrics.tickSeconds.observe(ms / 1000);
-      metrics.tickSummary.observe(ms / 1000);
-    },
-    (code, err) => {
-      metrics.errors.inc({ kind: 'tick' });
-      log.error({ code, err: err.message }, 'tick failed');
-    },
-    (wallMs, busyMs, _rooms, cpuMs) => {
-      metrics.stepCpuHist.observe(cpuMs / 1000);
-      metrics.stepSummary.observe(wallMs / 1000);
-      metrics.stepHist.observe(wallMs / 1000);
-      metrics.stepBusySummary.observe(busyMs / 1000);
-    },
-  );
+  // Server-hosted rooms tick in worker threads (ROOM_WORKERS), or on this thread with 0. An
+  // injected runtime (tests) always runs inline: it lives in this thread.
+  const runner: RoomRunner | null = !runtime
+    ? null
+    : config.roomWorkers > 0 && deps.runtime === undefined
+      ? new RoomPool(config.roomWorkers, { wasmPath: config.wasmPath, luaDir: config.luaDir, checkpointMs: config.stateRequestMs }, { metrics, log })
+      : new InlineRooms(runtime, { metrics, log });
 
   const app = express();
   app.disable('x-powered-by');
@@ -164,7 +157,7 @@ export function createServer(partial: Partial<ServerConfig> = {}, deps: ServerDe
     });
     if (body.hosting === 'server' && runtime) {
       try {
-        await startServerHost(room, () => runtime!.createHost(hostOptions(room)));
+        await startServerHost(room, () => runner!.create(hostOptions(room)));
       } catch (err) {
         rooms.delete(room.code);
         const msg = (err as Error).message;
@@ -278,14 +271,14 @@ export function createServer(partial: Partial<ServerConfig> = {}, deps: ServerDe
     };
   }
 
-  async function startServerHost(room: Room, make: () => Promise<import('../core/host/types').RoomHostApi>): Promise<void> {
+  async function startServerHost(room: Room, make: () => Promise<ServerRoomHost>): Promise<void> {
     const host = await make();
+    if (shuttingDown || rooms.get(room.code) !== room) {
+      host.dispose(shuttingDown ? 'server_shutdown' : 'room_removed');
+      throw new Error(shuttingDown ? 'server is shutting down' : `room ${room.code} was removed`);
+    }
     room.host = host;
-    room.mode = host.sim.mode;
-    host.on('telemetry', (t) => {
-      metrics.luaSeconds.observe(t.luaTotalMs / 1000);
-      if (t.errors.length) metrics.errors.inc({ kind: 'script' }, t.errors.length);
-    });
+    room.mode = host.mode;
     host.on('join', (id, name) => {
       rooms.touch(room);
       log.debug({ code: room.code, id, name }, 'player joined');
@@ -299,7 +292,25 @@ export function createServer(partial: Partial<ServerConfig> = {}, deps: ServerDe
       metrics.errors.inc({ kind: 'room' });
       log.warn({ code: room.code, err: err.message }, 'room error');
     });
-    scheduler.add(room.code, host);
+    host.on('crashed', (reason, checkpoint) => {
+      metrics.errors.inc({ kind: 'room_crashed' });
+      if (room.host === host) room.host = null;
+      if (!checkpoint || shuttingDown || rooms.get(room.code) !== room) {
+        log.error({ code: room.code, reason }, 'room runner died; no checkpoint: room removed');
+        removeRoom(room, 'room_crashed');
+        return;
+      }
+      // Its players were disconnected; they come back to their slots with their session tokens.
+      log.error({ code: room.code, reason, bytes: checkpoint.byteLength }, 'room runner died; restarting the room from its checkpoint');
+      startServerHost(room, () => runner!.restore(checkpoint, hostOptions(room))).then(
+        () => log.info({ code: room.code }, 'room restored from its checkpoint'),
+        (err: Error) => {
+          metrics.errors.inc({ kind: 'restore' });
+          log.error({ code: room.code, err: err.message }, 'room restore failed: room removed');
+          if (rooms.get(room.code) === room) removeRoom(room, 'room_crashed');
+        },
+      );
+    });
     rooms.touch(room);
   }
 
@@ -313,7 +324,7 @@ export function createServer(partial: Partial<ServerConfig> = {}, deps: ServerDe
     room.takenOver = true; // from here on host links are refused (4009)
     gateway.dropHostLink(room, 'taken_over');
     try {
-      await startServerHost(room, () => runtime!.restoreHost(blob, hostOptions(room)));
+      await startServerHost(room, () => runner!.restore(blob, hostOptions(room)));
     } catch (err) {
       room.takenOver = false;
       metrics.errors.inc({ kind: 'takeover' });
@@ -328,10 +339,7 @@ export function createServer(partial: Partial<ServerConfig> = {}, deps: ServerDe
     rooms.delete(room.code);
     gateway.closeRoom(room, reason);
     if (room.host) {
-      scheduler.remove(room.code);
-      room.host.stop();
-      room.host.close(reason);
-      room.host.sim.dispose();
+      room.host.dispose(reason);
       room.host = null;
     }
     log.info({ code: room.code, reason }, 'room removed');
@@ -352,7 +360,7 @@ export function createServer(partial: Partial<ServerConfig> = {}, deps: ServerDe
     return {
       code: room.code,
       name: room.name,
-      mode: room.host ? room.host.sim.mode : room.mode,
+      mode: room.host ? room.host.mode : room.mode,
       players: playerCount(room),
       capacity: room.capacity,
       hosting: room.hosting,
@@ -377,9 +385,12 @@ export function createServer(partial: Partial<ServerConfig> = {}, deps: ServerDe
     const c = gateway.connectionCounts();
     for (const [k, v] of Object.entries(c)) metrics.connections.set({ transport: k }, v);
     metrics.connections.set({ transport: 'peerjs' }, signaling.clientCount);
-    metrics.droppedSteps.set(scheduler.stats.droppedSteps);
-    metrics.loopLag.set(scheduler.stats.lagMs / 1000);
-    metrics.pausedRooms.set(scheduler.stats.paused);
+    if (runner) {
+      const st = runner.stats;
+      metrics.droppedSteps.set(st.droppedSteps);
+      metrics.loopLag.set(st.lagMs / 1000);
+      metrics.pausedRooms.set(st.paused);
+    }
   }
 
   // ---------------------------------------------------------------- listen / close
@@ -397,7 +408,7 @@ export function createServer(partial: Partial<ServerConfig> = {}, deps: ServerDe
       signaling.close();
       gameWss.close();
       hostWss.close();
-      scheduler.stop();
+      await runner?.close('server_shutdown');
       // Give close frames a moment to flush, then cut whatever is left.
       await Promise.race([stopped, new Promise((r) => setTimeout(r, 1500).unref())]);
       for (const s of sockets) s.destroy();
@@ -420,7 +431,7 @@ export function createServer(partial: Partial<ServerConfig> = {}, deps: ServerDe
     });
   }
 
-  return { httpServer, config, rooms, metrics, log, listen, close, takeover };
+  return { httpServer, config, rooms, metrics, log, listen, close, takeover, roomRunner: runner };
 }
 
 function rejectUpgrade(socket: Duplex, status: number, message: string): void {

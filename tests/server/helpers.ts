@@ -176,3 +176,34 @@ export function assets(): { wasm: Uint8Array; scripts: Record<string, string> } 
   for (const f of fs.readdirSync(dir).sort()) if (f.endsWith('.lua')) scripts[f] = fs.readFileSync(path.join(dir, f), 'utf8');
   return { wasm, scripts };
 }
+
+// ---------------------------------------------------------------- JSON-mode players
+
+export function lastSnapshot(c: TestClient): any {
+  for (let i = c.json.length - 1; i >= 0; i--) if (c.json[i]?.type === 'snapshot') return c.json[i];
+  return undefined;
+}
+export function myEntity(snap: any, playerId: string): any {
+  return snap?.entities.find((e: any) => e.kind === 'player' && e.owner === playerId);
+}
+/** Waits for a snapshot newer than `tick` (proof the room is still ticking for this client). */
+export async function nextSnapshot(c: TestClient, tick: number, timeoutMs = 3000): Promise<any> {
+  return c.until(() => {
+    const s = lastSnapshot(c);
+    return s && s.tick > tick ? s : undefined;
+  }, timeoutMs, `a snapshot after tick ${tick}`);
+}
+
+export async function joinJson(s: Started, code: string, hello: Record<string, unknown> = {}): Promise<{ c: TestClient; welcome: any }> {
+  const c = new TestClient(`${s.wsBase}/ws?room=${code}&encoding=json`);
+  await c.opened;
+  c.send({ type: 'hello', name: 'tester', ...hello });
+  const welcome = await c.waitFor('welcome');
+  await ownSnapshot(c, welcome.playerId);
+  return { c, welcome };
+}
+
+/** The first snapshot that contains this player's entity (the one sent with welcome may predate the join). */
+export function ownSnapshot(c: TestClient, playerId: string): Promise<any> {
+  return c.until(() => c.json.find((m) => m?.type === 'snapshot' && myEntity(m, playerId)), 3000, `a snapshot with ${playerId}`);
+}

@@ -5,39 +5,10 @@
 import { test, describe, before, after } from 'node:test';
 import assert from 'node:assert/strict';
 import fs from 'node:fs';
-import { startServer, createRoom, TestClient, type Started } from './helpers';
+import { startServer, createRoom, TestClient, lastSnapshot, myEntity, nextSnapshot, joinJson, ownSnapshot, type Started } from './helpers';
 import { encodeClientMessage, decodeServerMessage } from '../../core/protocol/codec';
 
 const sleep = (ms: number) => new Promise((r) => setTimeout(r, ms));
-
-function lastSnapshot(c: TestClient): any {
-  for (let i = c.json.length - 1; i >= 0; i--) if (c.json[i]?.type === 'snapshot') return c.json[i];
-  return undefined;
-}
-function myEntity(snap: any, playerId: string): any {
-  return snap?.entities.find((e: any) => e.kind === 'player' && e.owner === playerId);
-}
-/** Waits for a snapshot newer than `tick` (proof the room is still ticking for this client). */
-async function nextSnapshot(c: TestClient, tick: number, timeoutMs = 3000): Promise<any> {
-  return c.until(() => {
-    const s = lastSnapshot(c);
-    return s && s.tick > tick ? s : undefined;
-  }, timeoutMs, `a snapshot after tick ${tick}`);
-}
-
-async function joinJson(s: Started, code: string, hello: Record<string, unknown> = {}): Promise<{ c: TestClient; welcome: any }> {
-  const c = new TestClient(`${s.wsBase}/ws?room=${code}&encoding=json`);
-  await c.opened;
-  c.send({ type: 'hello', name: 'tester', ...hello });
-  const welcome = await c.waitFor('welcome');
-  await ownSnapshot(c, welcome.playerId);
-  return { c, welcome };
-}
-
-/** The first snapshot that contains this player's entity (the one sent with welcome may predate the join). */
-function ownSnapshot(c: TestClient, playerId: string): Promise<any> {
-  return c.until(() => c.json.find((m) => m?.type === 'snapshot' && myEntity(m, playerId)), 3000, `a snapshot with ${playerId}`);
-}
 
 describe('server-hosted room', () => {
   let s: Started;
@@ -304,10 +275,10 @@ test('a client that stops reading is closed (slow consumer), not buffered foreve
 });
 
 test('a server-hosted room nobody is connected to is paused, and wakes on join', async () => {
-  const s = await startServer();
+  const s = await startServer({ roomWorkers: 0 }); // reads the simulation directly
   try {
     const { json: room } = await createRoom(s.base, { hosting: 'server' });
-    const sim = s.server.rooms.get(room.code)!.host!.sim;
+    const sim = s.server.rooms.get(room.code)!.host!.local!.sim;
     const t0 = sim.tick;
     await sleep(200);
     assert.equal(sim.tick, t0, 'no ticks without connections');
@@ -330,11 +301,11 @@ test('a server-hosted room nobody is connected to is paused, and wakes on join',
 });
 
 test('an abandoned server-hosted room expires after the TTL and its simulation is disposed', async () => {
-  const s = await startServer({ roomTtlMs: 300 });
+  const s = await startServer({ roomTtlMs: 300, roomWorkers: 0 }); // reads the simulation directly
   try {
     const { json: room } = await createRoom(s.base, { hosting: 'server' });
     const { c } = await joinJson(s, room.code, { name: 'brief' });
-    const sim = s.server.rooms.get(room.code)!.host!.sim;
+    const sim = s.server.rooms.get(room.code)!.host!.local!.sim;
     await sleep(500);
     assert.equal((await fetch(`${s.base}/api/rooms/${room.code}`)).status, 200, 'kept while someone plays');
     c.close();

@@ -7,7 +7,7 @@
 import { test } from 'node:test';
 import assert from 'node:assert/strict';
 import { WebSocket } from 'ws';
-import { startServer, createRoom, TestClient, wsClientConnection, assets, type Started } from './helpers';
+import { startServer, createRoom, TestClient, wsClientConnection, assets, lastSnapshot, myEntity, type Started } from './helpers';
 import { createSimulation } from '../../core/sim/simulation';
 import { RoomHost } from '../../core/host/room-host';
 import { RelayHub, encodeHostLink, encodeStateFrame } from '../../core/protocol/relay';
@@ -76,11 +76,7 @@ async function startBrowserHost(s: Started, room: { code: string; hostToken: str
   };
 }
 
-function lastSnapshot(c: TestClient): any {
-  for (let i = c.json.length - 1; i >= 0; i--) if (c.json[i]?.type === 'snapshot') return c.json[i];
-  return undefined;
-}
-const mine = (snap: any, id: string) => snap?.entities.find((e: any) => e.kind === 'player' && e.owner === id);
+const mine = myEntity;
 
 test('relay: a player who cannot use WebRTC plays through the host link; state upload; takeover keeps the game', async () => {
   const s = await startServer({ lookupsPerMinute: 1000, stateRequestMs: 0, reconnectGraceMs: 10_000 });
