@@ -67,6 +67,7 @@ async function scenario(players: number): Promise<Record<string, unknown>> {
   if (host.playerCount !== players) throw new Error(`only ${host.playerCount}/${players} bots joined`);
   const times: number[] = [];
   let luaMs = 0;
+  const luaByHook: Record<string, number> = {};
   let physicsMs = 0;
   let bytes = 0;
   let measured = 0;
@@ -84,7 +85,7 @@ async function scenario(players: number): Promise<Record<string, unknown>> {
     const t0 = now();
     const tel = host.tick();
     const d = now() - t0;
-    if (k >= WARMUP) { times.push(d); luaMs += tel.luaTotalMs; physicsMs += tel.physicsMs; bytes += tel.snapshotBytes; measured++; }
+    if (k >= WARMUP) { times.push(d); luaMs += tel.luaTotalMs; for (const h in tel.luaMs) luaByHook[h] = (luaByHook[h] ?? 0) + tel.luaMs[h]; physicsMs += tel.physicsMs; bytes += tel.snapshotBytes; measured++; }
     if (k % 60 === 0) await new Promise((r) => setImmediate(r));
   }
   const res = {
@@ -96,6 +97,7 @@ async function scenario(players: number): Promise<Record<string, unknown>> {
     // wall-clock means of the simulation's own telemetry (Lua hooks, physics step)
     luaMsMean: +(luaMs / Math.max(1, measured)).toFixed(4),
     physicsMsMean: +(physicsMs / Math.max(1, measured)).toFixed(4),
+    luaMsMeanByHook: Object.fromEntries(Object.keys(luaByHook).sort().map((h) => [h, +(luaByHook[h] / Math.max(1, measured)).toFixed(4)])),
     snapshotBytesPerTick: Math.round(bytes / Math.max(1, measured)),
     snapshotsReceived,
     stateHash: sim.hash(),
@@ -125,4 +127,5 @@ const out = {
 };
 mkdirSync(new URL('./results/', import.meta.url), { recursive: true });
 writeFileSync(new URL('./results/room.json', import.meta.url), JSON.stringify(out, null, 2) + '\n');
+for (const r of results) console.log(`players ${r.players}: Lua ms per tick by hook ${JSON.stringify(r.luaMsMeanByHook)}`);
 console.log(`load average ${out.machine.loadavg.join(' ')}, ${out.machine.nproc} cpus, node ${out.machine.node}; wrote bench/results/room.json`);
