@@ -10,8 +10,10 @@ log() { printf '[patch-fengari] %s\n' "$*" >&2; }
 [ -d "$DIR" ] || { log "node_modules/fengari not installed: nothing to patch"; exit 0; }
 ver="$(node -p "require('$DIR/package.json').version")"
 if [ "$ver" != 0.1.5 ]; then
-  log "fengari $ver is not 0.1.5: patch not applied (re-check it against the new version)"
-  exit 1
+  # not fatal for npm install; tests/unit/fengari-patch.test.ts then fails until the patch is redone
+  log "fengari $ver is not 0.1.5: patch not applied (redo it for the new version)"
+  [ "${1:-}" = --check ] && exit 1
+  exit 0
 fi
 if patch -p1 -d "$DIR" -R --dry-run --silent < "$PATCH" >/dev/null 2>&1; then
   exit 0 # already applied
