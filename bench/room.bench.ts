@@ -18,6 +18,7 @@ import { readLuaScripts } from '../core/sim/scripts-node';
 import { createLocalPair, Mulberry32 } from '../core/net/local';
 import { encodeClientMessage } from '../core/protocol/codec';
 import { engineWasmBytes } from '../tests/helpers/engine';
+import { fnv1a64hex } from '../core/sim/hash';
 
 const args = process.argv.slice(2);
 const arg = (name: string, d: string): string => {
@@ -103,6 +104,8 @@ async function scenario(players: number): Promise<Record<string, unknown>> {
     snapshotBytesPerTick: Math.round(bytes / Math.max(1, measured)),
     snapshotsReceived,
     stateHash: sim.hash(),
+    // entities + scores only (not the script text inside stateHash): compares runs of two versions
+    worldHash: fnv1a64hex(new TextEncoder().encode(JSON.stringify([sim.entities(), sim.players()]))),
   };
   host.close('bench over');
   sim.dispose();
@@ -129,5 +132,5 @@ const out = {
 };
 mkdirSync(new URL('./results/', import.meta.url), { recursive: true });
 writeFileSync(new URL('./results/room.json', import.meta.url), JSON.stringify(out, null, 2) + '\n');
-for (const r of results) console.log(`players ${r.players}: Lua ms per tick by hook ${JSON.stringify(r.luaMsMeanByHook)}`);
+for (const r of results) console.log(`players ${r.players}: Lua ms per tick by hook ${JSON.stringify(r.luaMsMeanByHook)}, world hash ${r.worldHash}`);
 console.log(`load average ${out.machine.loadavg.join(' ')}, ${out.machine.nproc} cpus, node ${out.machine.node}; wrote bench/results/room.json`);
