@@ -7,6 +7,8 @@ MODE = "coin_rush"
 EVENTS = { "sensor_enter" } -- on_event only needs coin pick-ups
 
 local TARGET_COINS = 12
+-- API used every tick / event, as locals (game is read-only: these never change)
+local g_tick, g_count, g_despawn, g_add_score = game.tick, game.count, game.despawn, game.add_score
 local GOLD_CHANCE = 0.15
 
 state.coin_rush = state.coin_rush or { round = 0, ends = 0 }
@@ -64,8 +66,8 @@ end
 
 function on_tick(dt)
   local C = state.coin_rush
-  if game.count("coin") < TARGET_COINS then spawn_coin() end
-  if game.tick() >= C.ends then
+  if g_count("coin") < TARGET_COINS then spawn_coin() end
+  if g_tick() >= C.ends then
     end_round()
     new_round()
   end
@@ -73,8 +75,8 @@ end
 
 function on_event(ev)
   if ev.type == "sensor_enter" and ev.a_kind == "coin" and ev.b_kind == "player" then
-    if game.despawn(ev.a) then
-      game.add_score(ev.b_player, ev.a_variant == "gold" and 5 or 1)
+    if g_despawn(ev.a) then
+      g_add_score(ev.b_player, ev.a_variant == "gold" and 5 or 1)
     end
   end
 end

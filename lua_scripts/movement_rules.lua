@@ -19,6 +19,9 @@ state.speed_mods = state.speed_mods or {}   -- entity id -> { source = factor }
 state.nudges = state.nudges or {}           -- player id -> { dx, dy, ticks_left }
 
 local sqrt, pairs, next = math.sqrt, pairs, next
+-- API used every tick, as locals (game is read-only: these never change)
+local g_drive, g_player, PLAYERS = game.drive, game.player, game.players
+local MAX_DV = ACCEL * game.dt
 
 local function speed_mult(mods)
   local r = 1
@@ -68,10 +71,10 @@ local function update(p)
   local s = sent[e]
   if s == nil then
     sent[e] = { tx, ty }
-    game.drive(e, tx, ty, ACCEL * game.dt)
+    g_drive(e, tx, ty, MAX_DV)
   elseif s[1] ~= tx or s[2] ~= ty then
     s[1], s[2] = tx, ty
-    game.drive(e, tx, ty, ACCEL * game.dt)
+    g_drive(e, tx, ty, MAX_DV)
   end
 end
 
@@ -85,7 +88,7 @@ function on_input(player)
 end
 
 function on_tick(dt)
-  local players = game.players
+  local players = PLAYERS
   if not synced then
     synced = true
     for i = 1, #players do
@@ -97,14 +100,14 @@ function on_tick(dt)
   local nudges = state.nudges
   if next(recheck) ~= nil then
     for pid in pairs(recheck) do
-      local p = game.player(pid)
+      local p = g_player(pid)
       if p and by_entity[p.entity] then update(p) end
     end
     recheck = {}
   end
   if next(nudges) ~= nil then
     for pid, n in pairs(nudges) do
-      local p = game.player(pid)
+      local p = g_player(pid)
       if p and by_entity[p.entity] then update(p) end
       if n[3] <= 1 then
         nudges[pid] = nil

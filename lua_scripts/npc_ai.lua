@@ -16,6 +16,9 @@ local MOOD_FLAGS = F.fleeing | F.chasing
 state.npc = state.npc or { list = {}, info = {} }
 
 local sqrt, cos, sin, atan = math.sqrt, math.cos, math.sin, math.atan
+-- API functions used every tick, as locals (game is read-only: these never change)
+local g_tick, g_pos, g_vel, g_nearest, g_random, g_steer = game.tick, game.pos, game.vel, game.nearest, game.random, game.steer
+local g_clear_flags, g_add_flags = game.clear_flags, game.add_flags
 
 local function speed_mult(id)
   local m = state.speed_mods and state.speed_mods[id]
@@ -38,14 +41,14 @@ local function spawn_npc(behaviour)
 end
 
 local function think(id, info)
-  local x, y = game.pos(id)
+  local x, y = g_pos(id)
   if not x then return end
   local b = info.b
   local speed = SPEED[b] or SPEED.wander
   local vx, vy
   local flag = 0
   if b == "chase" or b == "flee" then
-    local target, d, px, py = game.nearest("player", x, y, SIGHT[b])
+    local target, d, px, py = g_nearest("player", x, y, SIGHT[b])
     if target then
       local ux, uy = px - x, py - y
       if d > 0.001 then ux, uy = ux / d, uy / d else ux, uy = 1, 0 end
@@ -60,16 +63,16 @@ local function think(id, info)
   end
   if flag == 0 then
     -- wander: follow the current velocity (it bounced off walls), turn a little
-    local cvx, cvy = game.vel(id)
+    local cvx, cvy = g_vel(id)
     if cvx and cvx * cvx + cvy * cvy > 1 then info.h = atan(cvy, cvx) end
-    info.h = info.h + (game.random() - 0.5) * 1.2
+    info.h = info.h + (g_random() - 0.5) * 1.2
     vx, vy = cos(info.h) * SPEED.wander, sin(info.h) * SPEED.wander
   end
   local m = speed_mult(id)
-  game.steer(id, vx * m, vy * m)
+  g_steer(id, vx * m, vy * m)
   if flag ~= info.f then
-    game.clear_flags(id, MOOD_FLAGS)
-    if flag ~= 0 then game.add_flags(id, flag) end
+    g_clear_flags(id, MOOD_FLAGS)
+    if flag ~= 0 then g_add_flags(id, flag) end
     info.f = flag
   end
 end
@@ -83,7 +86,7 @@ end
 function on_tick(dt)
   local s = state.npc
   local list, info = s.list, s.info
-  for i = game.tick() % THINK_EVERY + 1, #list, THINK_EVERY do
+  for i = g_tick() % THINK_EVERY + 1, #list, THINK_EVERY do
     local id = list[i]
     think(id, info[id])
   end

@@ -21,6 +21,8 @@ state.powerups = state.powerups or { next_spawn = 120, effects = {} }
 state.speed_mods = state.speed_mods or {}
 
 local sqrt, pairs, next = math.sqrt, pairs, next
+-- API used every tick / event, as locals (game is read-only: these never change)
+local g_tick, g_pos, g_within, g_set_position = game.tick, game.pos, game.within, game.set_position
 
 local function spawn_one()
   local w, h = game.arena()
@@ -61,23 +63,23 @@ local function expire(e, fx, kind)
 end
 
 local function pull_coins(e)
-  local px, py = game.pos(e)
+  local px, py = g_pos(e)
   if not px then return end
-  local coins = game.within("coin", px, py, MAGNET_RADIUS)
+  local coins = g_within("coin", px, py, MAGNET_RADIUS)
   for i = 1, #coins do
     local c = coins[i]
-    local cx, cy = game.pos(c)
+    local cx, cy = g_pos(c)
     local dx, dy = px - cx, py - cy
     local d = sqrt(dx * dx + dy * dy)
     if d > MAGNET_PULL then
-      game.set_position(c, cx + dx / d * MAGNET_PULL, cy + dy / d * MAGNET_PULL)
+      g_set_position(c, cx + dx / d * MAGNET_PULL, cy + dy / d * MAGNET_PULL)
     end
   end
 end
 
 function on_tick(dt)
   local P = state.powerups
-  local t = game.tick()
+  local t = g_tick()
   if t >= P.next_spawn then
     P.next_spawn = t + SPAWN_EVERY
     if game.count("powerup") < MAX_ON_FIELD then spawn_one() end

@@ -10,9 +10,10 @@ if [ ! -d node_modules ] || [ package-lock.json -nt node_modules/.package-lock.j
   log "npm ci"
   npm ci --no-audit --no-fund --loglevel=error
 fi
+bash scripts/patch-fengari.sh
 bash scripts/setup-toolchain.sh
 bash scripts/build-engine.sh --if-missing
-if [ ! -f dist/index.html ] || [ -n "$(find app core lua_scripts engine-wasm/pkg vite.config.ts -newer dist/index.html -print -quit 2>/dev/null)" ]; then
+if [ ! -f dist/index.html ] || [ -n "$(find app core lua_scripts engine-wasm/pkg node_modules/fengari/src vite.config.ts -newer dist/index.html -print -quit 2>/dev/null)" ]; then
   log "vite build"
   npx vite build --logLevel warn
 fi

@@ -719,8 +719,8 @@ export class RoomHost implements RoomHostApi {
     return JSON.stringify(toViews(this.encoder.ring.get(tick)!, this.encoder.ring.get(prevTick), this.snapshotEvery));
   }
 
-  roster(): RosterMsg {
-    const scores = new Map(this.sim.players().map((p) => [p.id, p.score]));
+  roster(players: readonly { id: PlayerId; score: number }[] = this.sim.players()): RosterMsg {
+    const scores = new Map(players.map((p) => [p.id, p.score]));
     return {
       type: 'roster',
       mode: this.sim.mode,
@@ -746,13 +746,32 @@ export class RoomHost implements RoomHostApi {
     this.lastRosterKey = RoomHost.rosterKey(r);
     this.lastRosterAt = this.now();
     this.rosterDirty = false;
+    this.lastScores = this.sim.players().map((p) => p.score);
     this.broadcast(r);
     this.emit('roster', r);
   }
 
+  /** Scores (in the simulation's player order) when the roster was last sent. */
+  private lastScores: number[] = [];
+
+  /**
+   * Every change of the roster's identity but a score sets rosterDirty (joins, leaves,
+   * connects, names, host rights, mode), so between the 1 s refreshes only the scores need a
+   * look: the roster and its key are built only when one changed.
+   */
   private maybeSendRoster(now: number): void {
-    const r = this.roster();
-    if (this.rosterDirty || now - this.lastRosterAt >= 1000 || RoomHost.rosterKey(r) !== this.lastRosterKey) this.sendRoster(r);
+    if (this.rosterDirty || now - this.lastRosterAt >= 1000) {
+      this.sendRoster();
+      return;
+    }
+    const players = this.sim.players();
+    const last = this.lastScores;
+    let changed = players.length !== last.length;
+    for (let i = 0; !changed && i < players.length; i++) changed = players[i].score !== last[i];
+    if (!changed) return;
+    const r = this.roster(players);
+    if (RoomHost.rosterKey(r) !== this.lastRosterKey) this.sendRoster(r);
+    else this.lastScores = players.map((p) => p.score);
   }
 
   /** Room summary (for the server's room list / the host link's room_info). */

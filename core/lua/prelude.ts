@@ -223,7 +223,7 @@ return { string = S, table = T, math = M, utf8 = U, base = B }
 `;
 
 export const DISPATCHER_LUA = String.raw`
-local libs, budget_begin, api, flags = ...
+local libs, budget_begin, api, flags, invoke = ...
 local pcall, rawget, rawset, type, setmetatable, load, pairs, error, tostring =
       pcall, rawget, rawset, type, setmetatable, load, pairs, error, tostring
 
@@ -326,19 +326,22 @@ local function active(s)
   return s.mode == nil or s.mode == current_mode
 end
 
--- Hot path (every hook of every tick): no calls but the handler's own. s.env[hook] is
+-- Hot path (every hook of every tick): one call per handler. s.env[hook] is
 -- rawget(s.env, hook): a miss falls through to BASE, which holds no hook names.
+-- invoke(f, a, b) (JS) is type(f) == "function" + budget_begin() + pcall(f, a, b) in one
+-- crossing: nil = f is not a function (skipped), 0 = ok, 1, err = f raised err,
+-- 2 = the tick's budget is exhausted (f not called).
 local function each(hook, a, b)
   for i = 1, #scripts do
     local s = scripts[i]
     local m = s.mode
     if m == nil or m == current_mode then
       local f = s.env[hook]
-      if type(f) == "function" then
-        if budget_begin() then
-          local ok, e = pcall(f, a, b)
-          if not ok then fail(s, errmsg(e)) end
-        else
+      if f ~= nil then
+        local r, e = invoke(f, a, b)
+        if r == 1 then
+          fail(s, errmsg(e))
+        elseif r == 2 then
           report(s.name, "instruction budget per tick exhausted; " .. hook .. " skipped")
         end
       end

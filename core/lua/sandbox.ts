@@ -166,7 +166,23 @@ export class LuaSandbox {
         lua.lua_pushinteger(L, flags[name]);
         lua.lua_setfield(L, -2, to_luastring(name));
       }
-      return 4;
+      // invoke(f, a, b): the dispatcher's per-handler call (see `each` in prelude.ts)
+      lua.lua_pushjsfunction(L, (L2: LuaState) => {
+        if (lua.lua_type(L2, 1) !== lua.LUA_TFUNCTION) return 0;
+        if (!this.budgetBegin(L2)) {
+          lua.lua_pushinteger(L2, 2);
+          return 1;
+        }
+        // like the base library's pcall: the handler and its arguments, no message handler
+        if (lua.lua_pcall(L2, lua.lua_gettop(L2) - 1, 0, 0) === lua.LUA_OK) {
+          lua.lua_pushinteger(L2, 0);
+          return 1;
+        }
+        lua.lua_pushinteger(L2, 1);
+        lua.lua_insert(L2, -2);
+        return 2;
+      });
+      return 5;
     });
     this.refD = lauxlib.luaL_ref(L, lua.LUA_REGISTRYINDEX);
     lua.lua_settop(L, 0);
@@ -334,7 +350,7 @@ export class LuaSandbox {
   /** Calls `hook(a, b)` of every active script. Args: numbers, strings, booleans. */
   dispatch(hook: string, ...args: (number | string | boolean)[]): RawScriptError[] {
     return this.runDispatch('dispatch', () => {
-      lua.lua_pushstring(this.L, to_luastring(hook));
+      lua.lua_pushstring(this.L, this.ls(hook));
       for (const a of args) this.pushScalar(a);
       return 1 + args.length;
     });

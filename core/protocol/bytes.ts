@@ -82,6 +82,26 @@ export class ByteWriter {
   }
 }
 
+/** Bytes the unsigned varint of v takes (v: a non-negative safe integer < 2^49). */
+export function uvarLength(v: number): number {
+  let n = 1;
+  while (v >= 0x80) {
+    v = Math.floor(v / 0x80);
+    n++;
+  }
+  return n;
+}
+
+/** Writes the unsigned varint of v at buf[pos] (room must be there); returns the end position. */
+export function writeUvarAt(buf: Uint8Array, pos: number, v: number): number {
+  while (v >= 0x80) {
+    buf[pos++] = (v % 0x80) | 0x80;
+    v = Math.floor(v / 0x80);
+  }
+  buf[pos++] = v;
+  return pos;
+}
+
 export class ByteReader {
   pos = 0;
   constructor(private readonly buf: Uint8Array, start = 0) {

@@ -5,7 +5,7 @@
  * binary snapshot: the header; its entity arrays come typed and range-checked from the reader).
  */
 import type { Frame } from '../net/transport';
-import { BinaryError, ByteReader, ByteWriter, utf8Length } from './bytes';
+import { BinaryError, ByteReader, ByteWriter, uvarLength, utf8Length, writeUvarAt } from './bytes';
 import { readSnapshotBody } from '../snapshot/codec';
 import {
   SnapshotHeaderSchema,
@@ -20,6 +20,9 @@ import {
   type InputMsg,
   type JsonSnapshotMsg,
 } from './messages';
+
+/** Largest seq / ack / tick a client message may carry (InputSchema, AckSchema). */
+const MAX_SEQ = 2 ** 48;
 
 /** First byte of a binary frame. */
 export const enum BinaryType {
@@ -129,15 +132,19 @@ export function decodeClientMessage(frame: Frame, opts: DecodeOptions = {}): Dec
           const seq = r.uvar();
           const dx = dequantizeAxis(r.i8());
           const dy = dequantizeAxis(r.i8());
-          const m: Record<string, unknown> = { type: 'input', seq, dx, dy };
+          const m: InputMsg = { type: 'input', seq, dx, dy };
           if (r.remaining > 0) m.ack = r.uvar();
           if (r.remaining !== 0) return fail('bad_binary', 'trailing bytes after input');
+          // The reader yields non-negative integers and axes in [-1, 1]: within InputSchema
+          // unless a varint exceeds MAX_SEQ (then the schema below reports it, as for JSON).
+          if (seq <= MAX_SEQ && (m.ack === undefined || m.ack <= MAX_SEQ)) return { ok: true, msg: m };
           candidate = m;
           break;
         }
         case BinaryType.Ack: {
           const tick = r.uvar();
           if (r.remaining !== 0) return fail('bad_binary', 'trailing bytes after ack');
+          if (tick <= MAX_SEQ) return { ok: true, msg: { type: 'ack', tick } };
           candidate = { type: 'ack', tick };
           break;
         }
@@ -219,10 +226,22 @@ export function encodeServerMessage(msg: Exclude<ServerMessage, { type: 'snapsho
 
 /** Binary snapshot frame: header + a body from core/snapshot encodeSnapshotBody. */
 export function encodeSnapshotFrame(tick: number, baseTick: number | null, lastInputSeq: number, body: Uint8Array): Uint8Array {
-  const w = new ByteWriter(body.length + 24);
-  w.u8(BinaryType.Snapshot).uvar(tick).uvar(baseTick === null ? 0 : tick - baseTick).uvar(lastInputSeq);
-  w.bytes(body);
-  return w.finish();
+  // One exact-size allocation per frame (it is built for every client of every snapshot tick).
+  const back = baseTick === null ? 0 : tick - baseTick;
+  checkUvar(tick);
+  checkUvar(back);
+  checkUvar(lastInputSeq);
+  const out = new Uint8Array(1 + uvarLength(tick) + uvarLength(back) + uvarLength(lastInputSeq) + body.length);
+  out[0] = BinaryType.Snapshot;
+  let o = writeUvarAt(out, 1, tick);
+  o = writeUvarAt(out, o, back);
+  o = writeUvarAt(out, o, lastInputSeq);
+  out.set(body, o);
+  return out;
+}
+
+function checkUvar(v: number): void {
+  if (!Number.isInteger(v) || v < 0 || v >= 2 ** 49) throw new BinaryError(`uvar out of range: ${v}`);
 }
 
 /**

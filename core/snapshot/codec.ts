@@ -103,7 +103,9 @@ export function quantizeEntity(e: EntityView): QEntity {
 /** Quantize and sort by id (the canonical order of a snapshot state). */
 export function quantizeEntities(views: readonly EntityView[]): QEntity[] {
   const out = views.map(quantizeEntity);
-  out.sort((a, b) => a.id - b.id);
+  let sorted = true; // Simulation.entities() already lists by id
+  for (let i = 1; i < out.length && sorted; i++) sorted = out[i - 1].id <= out[i].id;
+  if (!sorted) out.sort((a, b) => a.id - b.id);
   for (let i = 1; i < out.length; i++) {
     if (out[i].id === out[i - 1].id) throw new Error(`duplicate entity id ${out[i].id}`);
   }

@@ -252,3 +252,26 @@ test('snapshotPhase: snapshots go out on ticks of that phase (rooms spread their
   assert.throws(() => new RoomHost({ sim: h.sim, code: 'X', hostToken: 't', snapshotPhase: -1 }), /snapshotPhase/);
   h.dispose();
 });
+
+test('roster: a score change is broadcast at the next snapshot tick; nothing else between the 1 s refreshes', async () => {
+  const h = await Harness.create();
+  const p = h.raw();
+  p.send(JSON.stringify({ type: 'hello', name: 'Ann' }));
+  await flush();
+  await h.tick(3);
+  const base = p.of('roster').length;
+  assert.ok(base >= 1);
+  const t0 = h.sim.tick;
+  // a mod scores at a known tick (scores change only through the rules)
+  assert.ok(h.sim.loadScript('mods/score.lua', `function on_tick() if game.tick() == ${t0 + 10} then game.add_score("player_1", 3) end end`).ok);
+  await h.tick(9); // < 1 s since the last roster, no score change yet
+  assert.equal(p.of('roster').length, base);
+  await h.tick(6); // the score changes, then a snapshot tick follows within 3 ticks
+  assert.equal(p.of('roster').length, base + 1);
+  assert.equal(p.last('roster')!.players[0].score, 3);
+  await h.tick(30);
+  assert.equal(p.of('roster').length, base + 1, 'no change: no roster');
+  await h.tick(30); // the 1 s refresh
+  assert.equal(p.of('roster').length, base + 2);
+  h.dispose();
+});

@@ -196,3 +196,24 @@ test('invalid script names and oversize scripts are refused without changes', as
   assert.equal(sim.hash(), before);
   sim.dispose();
 });
+
+test('dispatch: non-function hooks are ignored; handler errors and an exhausted tick budget are reported per script', async () => {
+  const sim = await makeSim({ budget: { perCall: 100_000, perTick: 60_000 } });
+  sim.addPlayer('player_1', 'Ann');
+  assert.ok(sim.loadScript('mods/a_values.lua', 'on_tick = 5\non_input = "x"\nseen = 0').ok);
+  assert.ok(sim.loadScript('mods/b_args.lua', 'function on_tick(dt, extra) if dt ~= 1 / 60 or extra ~= nil then error("bad args") end end').ok);
+  assert.ok(sim.loadScript('mods/c_err.lua', 'function on_tick() error({}) end').ok);
+  assert.ok(sim.loadScript('mods/d_burn.lua', 'function on_tick() local n = 0 for i = 1, 40000 do n = n + i end end').ok);
+  assert.ok(sim.loadScript('mods/e_late.lua', 'function on_tick() game.message("*", "late ran") end').ok);
+  sim.setInput('player_1', { seq: 1, dx: 1, dy: 0 });
+  const tel = sim.step();
+  const by = (s: string) => tel.errors.filter((e) => e.script === s).map((e) => e.message);
+  assert.deepEqual(by('mods/a_values.lua'), []);
+  assert.deepEqual(by('mods/b_args.lua'), []);
+  assert.deepEqual(by('mods/c_err.lua'), ['(error object is a table value)']);
+  assert.equal(by('mods/d_burn.lua').length, 1);
+  assert.match(by('mods/d_burn.lua')[0], /instruction budget exceeded \(60000 per tick\)/);
+  assert.deepEqual(by('mods/e_late.lua'), ['instruction budget per tick exhausted; on_tick skipped']);
+  assert.ok(!sim.drainMessages().some((m) => m.text === 'late ran'));
+  sim.dispose();
+});

@@ -11,7 +11,8 @@ import {
   type ClientMessage,
 } from '../../core/protocol';
 import { encodeSnapshotBody, quantizeEntities } from '../../core/snapshot/codec';
-import { utf8Length } from '../../core/protocol/bytes';
+import { ByteWriter, utf8Length } from '../../core/protocol/bytes';
+import { ClientMessageSchema } from '../../core/protocol/messages';
 
 function err(frame: string | Uint8Array, maxBytes?: number) {
   const r = decodeClientMessage(frame, { maxBytes });
@@ -183,4 +184,41 @@ test('utf8Length matches TextEncoder, lone surrogates included', () => {
   for (const s of ['', 'abc', 'é', '\u4e00', '\ud83d\ude00', '\ud800\u4e00', '\ud800', 'a\udc00b', '\ud800\ud800\ude00']) {
     assert.equal(utf8Length(s), enc.encode(s).length, JSON.stringify(s));
   }
+});
+
+test('binary input/ack fast path: same message as the schema path, same errors out of range', () => {
+  const frame = (seq: number, ack?: number): Uint8Array => {
+    const w = new ByteWriter(16).u8(0x01).uvar(seq).i8(127).i8(-64);
+    if (ack !== undefined) w.uvar(ack);
+    return w.finish();
+  };
+  const ok = decodeClientMessage(frame(2 ** 48, 7));
+  assert.ok(ok.ok);
+  assert.deepEqual(ok.msg, { type: 'input', seq: 2 ** 48, dx: 1, dy: -64 / 127, ack: 7 });
+  assert.deepEqual(ok.msg, ClientMessageSchema.parse(ok.msg));
+  // beyond the schema's 2^48 (a 7-byte varint still reads): the schema's error, as for JSON
+  const json = decodeClientMessage(JSON.stringify({ type: 'input', seq: 2 ** 48 + 1, dx: 0, dy: 0 }));
+  for (const bad of [decodeClientMessage(frame(2 ** 48 + 1)), decodeClientMessage(frame(1, 2 ** 48 + 1))]) {
+    assert.ok(!bad.ok && !json.ok);
+    assert.equal(bad.error.code, 'bad_message');
+    assert.match(bad.error.message, /^(seq|ack): /);
+  }
+  assert.equal((decodeClientMessage(frame(2 ** 48 + 1)) as { error: { message: string } }).error.message, (json as { error: { message: string } }).error.message);
+  const ack = decodeClientMessage(new ByteWriter(8).u8(0x02).uvar(2 ** 48 + 5).finish());
+  assert.ok(!ack.ok && ack.error.code === 'bad_message' && ack.error.message.startsWith('tick: '));
+  const ackOk = decodeClientMessage(new ByteWriter(8).u8(0x02).uvar(300).finish());
+  assert.ok(ackOk.ok);
+  assert.deepEqual(ackOk.msg, { type: 'ack', tick: 300 });
+});
+
+test('encodeSnapshotFrame: header varints + body in one exact-size buffer', () => {
+  const body = new Uint8Array([9, 8, 7, 6, 5]);
+  for (const [tick, base, seq] of [[0, null, 0], [127, 126, 128], [2 ** 40 + 3, 2 ** 40, 2 ** 35], [300, null, 16383]] as [number, number | null, number][]) {
+    const f = encodeSnapshotFrame(tick, base, seq, body);
+    const ref = new ByteWriter(64).u8(0x10).uvar(tick).uvar(base === null ? 0 : tick - base).uvar(seq).bytes(body).finish();
+    assert.deepEqual(f, ref);
+    assert.equal(f.buffer.byteLength, f.byteLength);
+  }
+  assert.throws(() => encodeSnapshotFrame(-1, null, 0, body), /uvar out of range/);
+  assert.throws(() => encodeSnapshotFrame(5, null, 1.5, body), /uvar out of range/);
 });

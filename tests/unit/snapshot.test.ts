@@ -167,3 +167,45 @@ test('steady movement costs at most 6 bytes per moving entity in a delta', () =>
   const perEntity = bytes / n / world.moving;
   assert.ok(perEntity <= 6, `bytes per moving entity ${perEntity.toFixed(2)}`);
 });
+
+test('encoder: one body per (tick, baseline); clients on other baselines get deltas that decode to the full state', () => {
+  const w = new SyntheticWorld({ players: 6, npcs: 20, seed: 9 });
+  const enc = new SnapshotEncoder(32);
+  const decA = new SnapshotDecoder(64); // acks tick 3
+  const decB = new SnapshotDecoder(64); // acks tick 6
+  const ticks: number[] = [];
+  for (let i = 1; i <= 9; i++) {
+    w.step();
+    if (w.tick % 3) continue;
+    enc.capture(w.tick, w.entities());
+    ticks.push(w.tick);
+    const full = enc.body(w.tick, null);
+    const frame = encodeSnapshotFrame(w.tick, null, 0, full.body);
+    if (w.tick <= ticks[0]) assert.ok(decA.apply(parse(frame)).ok);
+    if (w.tick <= ticks[1]) assert.ok(decB.apply(parse(frame)).ok);
+  }
+  const tick = w.tick + 3;
+  for (let i = 0; i < 3; i++) w.step();
+  const state = enc.capture(w.tick, w.entities());
+  assert.equal(w.tick, tick);
+  const a1 = enc.body(tick, ticks[0]);
+  const a2 = enc.body(tick, ticks[0]);
+  const b = enc.body(tick, ticks[1]);
+  assert.equal(a1.baseTick, ticks[0]);
+  assert.equal(b.baseTick, ticks[1]);
+  assert.equal(a2.body, a1.body, 'same baseline: the very same cached body');
+  assert.notDeepEqual(b.body, a1.body);
+  // both deltas reconstruct the full state of the tick
+  for (const [dec, r] of [[decA, a1], [decB, b]] as const) {
+    const res = dec.apply(parse(encodeSnapshotFrame(tick, r.baseTick, 7, r.body)));
+    assert.ok(res.ok, JSON.stringify(res));
+    if (res.ok) assert.deepEqual(res.state, state);
+  }
+  // an unknown baseline falls back to the (cached) full body; a new tick starts a new cache
+  const f1 = enc.body(tick, 1);
+  assert.equal(f1.baseTick, null);
+  assert.equal(enc.body(tick, null).body, f1.body);
+  for (let i = 0; i < 3; i++) w.step();
+  enc.capture(w.tick, w.entities());
+  assert.notEqual(enc.body(w.tick, ticks[0]).body, a1.body);
+});
