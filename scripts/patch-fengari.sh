@@ -15,6 +15,15 @@ if [ "$ver" != 0.1.5 ]; then
   [ "${1:-}" = --check ] && exit 1
   exit 0
 fi
+if ! command -v patch >/dev/null; then
+  if [ "$(id -u)" = 0 ] && command -v apt-get >/dev/null; then
+    log "installing patch (apt-get)"
+    DEBIAN_FRONTEND=noninteractive apt-get install -y -qq patch >/dev/null
+  else
+    log "the 'patch' command is missing: install it (apt-get install patch) and run npm ci again"
+    exit 1
+  fi
+fi
 if patch -p1 -d "$DIR" -R --dry-run --silent < "$PATCH" >/dev/null 2>&1; then
   exit 0 # already applied
 fi
