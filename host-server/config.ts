@@ -39,7 +39,8 @@ export interface ServerConfig {
   snapshotHz: number;
   /**
    * Worker threads that tick server-hosted rooms (0 = on the main thread, next to the sockets).
-   * Default: one per core beyond the first (at least 1, at most 8).
+   * Default: one per core (at most 8): the main thread mostly waits in socket writes, and on 2
+   * cores 2 workers kept 50 rooms / 1,000 clients within budget where 1 did not (BENCHMARKS.md).
    */
   roomWorkers: number;
   /** A connection with more than this queued is closed (slow consumer). */
@@ -86,7 +87,7 @@ export function defaultConfig(): ServerConfig {
     lookupsPerMinute: 60,
     createsPerMinute: 30,
     snapshotHz: 20,
-    roomWorkers: Math.max(1, Math.min(8, os.availableParallelism() - 1)),
+    roomWorkers: Math.max(1, Math.min(8, os.availableParallelism())),
     maxBufferedBytes: 1024 * 1024,
     reconnectGraceMs: 30_000,
     logLevel: 'info',
