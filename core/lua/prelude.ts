@@ -538,6 +538,29 @@ function D.modes()
   return r
 end
 
+-- Memory check (sandbox.ts memoryReport): the shared environment (not counted), then every
+-- script's name, environment and the environment of the version on probation (or false).
+function D.memory_roots()
+  local r = { env_mt, GAME, game_proxy, STATE }
+  for i = 1, #scripts do
+    local s = scripts[i]
+    r[#r + 1] = s.name
+    r[#r + 1] = s.env
+    r[#r + 1] = s.prev and s.prev.env or false
+  end
+  return r
+end
+
+-- Removes a script for good (its hooks are no longer called; its data can be collected).
+function D.unload(name)
+  local s = by_name[name]
+  if not s then return false end
+  table.remove(scripts, s.index)
+  for i = s.index, #scripts do scripts[i].index = i end
+  by_name[name] = nil
+  return true
+end
+
 function D.get_state() return STATE end
 function D.set_state(t)
   STATE = t

@@ -15,6 +15,7 @@
  * - Allocation: string.rep / table.concat / string.format / string.gsub results are capped,
  *   `..` results are capped by a patch in ./fengari, patterns are checked for backtracking work.
  */
+import { LuaHeapWalker } from './memory';
 import { lua, lauxlib, lualib, to_luastring, to_jsstring, MAX_STRING } from './fengari';
 import { SANDBOX_LUA, DISPATCHER_LUA, SANDBOX_CHUNK, DISPATCHER_CHUNK } from './prelude';
 import { encodeTopTable, decodeToTable } from './state-codec';
@@ -30,9 +31,14 @@ export interface LuaBudget {
   perTick: number;
   /** Max nested Lua calls. Default 200. */
   maxDepth: number;
+  /**
+   * Bytes (estimated, core/lua/memory.ts) the `state` table may hold, and each script outside
+   * it; checked every MEMORY_CHECK_TICKS by the simulation. Default 8 MiB.
+   */
+  memory: number;
 }
 
-export const DEFAULT_BUDGET: LuaBudget = { perCall: 100_000, perTick: 400_000, maxDepth: 200 };
+export const DEFAULT_BUDGET: LuaBudget = { perCall: 100_000, perTick: 400_000, maxDepth: 200, memory: 8 * 1024 * 1024 };
 
 /** Event type bits of LuaSandbox.eventMask. */
 export const EVENT_CONTACT_BEGIN = 1;
@@ -81,6 +87,24 @@ export function parseLuaError(script: string, msg: string): RawScriptError {
   const m = /^([^\n]*?):(\d+): ([\s\S]*)$/.exec(msg);
   if (m && m[1] === script) return { script, line: Number(m[2]), message: m[3] };
   return { script, message: msg };
+}
+
+export interface MemoryReport {
+  /** Estimated bytes of the whole `state` table. */
+  stateBytes: number;
+  /** Per top-level key of `state`, in table order (`raw`: the key as a string or number). */
+  state: { key: string; raw: string | number | null; bytes: number }[];
+  /** Per script (load order): data it holds outside `state`. */
+  scripts: { name: string; bytes: number }[];
+}
+
+function keyName(k: { type: number; value: unknown }): string {
+  if ((k.type & 0x0f) === lua.LUA_TSTRING) {
+    const ts = k.value as { realstring?: Uint8Array };
+    return ts.realstring ? to_jsstring(ts.realstring).slice(0, 64) : '?';
+  }
+  if ((k.type & 0x0f) === lua.LUA_TNUMBER) return String(k.value);
+  return '(non-string key)';
 }
 
 export class LuaSandbox {
@@ -189,7 +213,7 @@ export class LuaSandbox {
     for (const fn of [
       'dispatch', 'dispatch_player', 'dispatch_actions', 'dispatch_events', 'dispatch_one',
       'load_script', 'end_probation', 'load_prev', 'set_mode', 'modes', 'get_state', 'set_state', 'player_add',
-      'player_remove', 'player_inputs', 'player_connected', 'event_mask',
+      'player_remove', 'player_inputs', 'player_connected', 'event_mask', 'memory_roots', 'unload',
     ]) {
       lua.lua_rawgeti(L, lua.LUA_REGISTRYINDEX, this.refD);
       lua.lua_getfield(L, -1, to_luastring(fn));
@@ -591,6 +615,87 @@ export class LuaSandbox {
       lua.lua_pushboolean(L, quiet);
       return 2;
     });
+  }
+
+  // ---------------------------------------------------------------- memory
+
+  /**
+   * What the rules keep in Lua memory (core/lua/memory.ts estimates): the `state` table per
+   * top-level key, then each script's own data (its environment, file-level locals and what
+   * they reach; a probation version's too). A value shared by several counts once, for the
+   * first (state first, then scripts in load order). Each walk stops once over `limit`.
+   */
+  memoryReport(limit: number): MemoryReport {
+    const L = this.L;
+    const base = this.call('memory_roots', () => 0, 1);
+    try {
+      const roots = base + 1;
+      const at = (i: number): unknown => {
+        lua.lua_rawgeti(L, roots, i);
+        const p = lua.lua_type(L, -1) === lua.LUA_TTABLE ? lua.lua_topointer(L, -1) : null;
+        lua.lua_pop(L, 1);
+        return p;
+      };
+      const w = new LuaHeapWalker();
+      for (let i = 1; i <= 3; i++) w.exclude(at(i));
+      const stateTable = at(4) as { strong: Map<unknown, { key: { type: number; value: unknown }; value: unknown }> } | null;
+      const report: MemoryReport = { stateBytes: 0, state: [], scripts: [] };
+      if (stateTable) {
+        w.exclude(stateTable);
+        report.stateBytes = 64 + 48 * stateTable.strong.size;
+        for (const e of stateTable.strong.values()) {
+          const key = keyName(e.key);
+          const bytes = w.measure(e.key, limit) + w.measure(e.value, limit);
+          const t = e.key.type & 0x0f;
+          const raw = t === lua.LUA_TSTRING ? key : t === lua.LUA_TNUMBER ? (e.key.value as number) : null;
+          report.state.push({ key, raw, bytes });
+          report.stateBytes += bytes;
+        }
+      }
+      const n = lua.lua_rawlen(L, roots);
+      for (let i = 5; i + 2 <= n; i += 3) {
+        lua.lua_rawgeti(L, roots, i);
+        const name = to_jsstring(lua.lua_tolstring(L, -1));
+        lua.lua_pop(L, 1);
+        const env = at(i + 1);
+        const prev = at(i + 2);
+        let bytes = env ? w.measure(env, limit) : 0;
+        if (prev && bytes <= limit) bytes += w.measure(prev, limit);
+        report.scripts.push({ name, bytes });
+      }
+      return report;
+    } finally {
+      lua.lua_settop(L, base);
+    }
+  }
+
+  /** Sets state[key] = nil for each key (string or number keys). */
+  clearStateKeys(keys: (string | number)[]): void {
+    const L = this.L;
+    const base = this.call('get_state', () => 0, 1);
+    try {
+      for (const k of keys) {
+        if (typeof k === 'string') lua.lua_pushstring(L, to_luastring(k));
+        else lua.lua_pushnumber(L, k);
+        lua.lua_pushnil(L);
+        lua.lua_rawset(L, base + 1);
+      }
+    } finally {
+      lua.lua_settop(L, base);
+    }
+  }
+
+  /** Removes a script for good; false if there is none of that name. */
+  unload(name: string): boolean {
+    const L = this.L;
+    const base = this.call('unload', () => {
+      lua.lua_pushstring(L, to_luastring(name));
+      return 1;
+    }, 1);
+    const ok = lua.lua_toboolean(L, base + 1);
+    lua.lua_settop(L, base);
+    this.refreshEventMask();
+    return ok;
   }
 
   // ---------------------------------------------------------------- state

@@ -51,6 +51,8 @@ const MAX_MESSAGE_LEN = 280;
 const WALL_THICKNESS = 20;
 /** After a hot reload, a runtime error within this many ticks puts the previous version back. */
 export const PROBATION_TICKS = 60;
+/** How often (ticks) the Lua memory the rules hold is measured against budget.memory. */
+export const MEMORY_CHECK_TICKS = 120;
 
 export const PLAYER_RADIUS = 16;
 const DEFAULT_RADIUS: Record<string, number> = { npc: 14, coin: 10, powerup: 14, zone: 120 };
@@ -776,6 +778,7 @@ class SimulationImpl implements Simulation {
         }
       }
     }
+    if (this._tick % MEMORY_CHECK_TICKS === 0) this.checkMemory(tel);
     let total = 0;
     for (const k of Object.keys(tel.luaMs)) total += tel.luaMs[k];
     tel.luaTotalMs = total;
@@ -785,6 +788,67 @@ class SimulationImpl implements Simulation {
   }
 
   private driven = 0;
+
+  /**
+   * Bounds what the rules keep in Lua memory (fengari has no allocator hook): every
+   * MEMORY_CHECK_TICKS the `state` table and each script's own data (globals, file-level locals
+   * and what they reach) are measured (core/lua/memory.ts). A state over budget.memory loses its
+   * biggest top-level keys until it fits; a script over it is unloaded. Both are reported as
+   * script errors; the room goes on. Deterministic: same ticks, same estimates everywhere.
+   */
+  private checkMemory(tel: TickTelemetry): void {
+    const t0 = this.now();
+    const limit = this.budget.memory;
+    const r = this.sb.memoryReport(limit);
+    const mib = (b: number): string => (b / (1024 * 1024)).toFixed(b < 1024 * 1024 ? 2 : 1);
+    if (r.stateBytes > limit) {
+      let total = r.stateBytes;
+      const cleared: string[] = [];
+      const raw: (string | number)[] = [];
+      const order = r.state.slice().sort((a, b) => b.bytes - a.bytes || (a.key < b.key ? -1 : a.key > b.key ? 1 : 0));
+      for (const k of order) {
+        if (total <= limit) break;
+        if (k.raw === null) continue;
+        raw.push(k.raw);
+        cleared.push(`state.${k.key} (~${mib(k.bytes)} MiB)`);
+        total -= k.bytes;
+      }
+      this.sb.clearStateKeys(raw);
+      tel.errors.push({
+        script: 'state',
+        hook: 'memory',
+        message: `the rules' state holds ~${mib(r.stateBytes)} MiB, over the ${mib(limit)} MiB limit: cleared ${cleared.join(', ') || 'nothing clearable'}`,
+      });
+    }
+    for (const s of r.scripts) {
+      if (s.bytes <= limit) continue;
+      this.unloadScript(s.name);
+      tel.errors.push({
+        script: s.name,
+        hook: 'memory',
+        message: `holds ~${mib(s.bytes)} MiB of Lua data outside state, over the ${mib(limit)} MiB limit: script unloaded`,
+      });
+    }
+    tel.luaMs.memory = (tel.luaMs.memory ?? 0) + (this.now() - t0);
+  }
+
+  /** Removes a script for good (memory limit); the default mode takes over if it was the mode. */
+  private unloadScript(name: string): void {
+    if (!this.sb.unload(name)) return;
+    this.scriptOrder = this.scriptOrder.filter((n) => n !== name);
+    this.scriptCode.delete(name);
+    this.probation.delete(name);
+    this.modeList = this.sb.modes();
+    if (!this.modeList.includes(this._mode)) {
+      const next = this.modeList.includes(DEFAULT_MODE) ? DEFAULT_MODE : this.modeList[0];
+      if (next) {
+        this._mode = next;
+        this.sb.setMode(next);
+        this.sb.beginTick();
+        this.runHook('on_mode_start', () => this.sb.dispatch('on_mode_start', next));
+      }
+    }
+  }
 
   /** Moves every driven body's velocity towards its drive target (order-independent). */
   private applyDrives(): void {

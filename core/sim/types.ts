@@ -96,8 +96,11 @@ export interface SimulationOptions {
   npcs?: number; // NPCs spawned at start (default chosen by the mode)
   /** Values scripts read with game.setting(name), e.g. { round_seconds: 60 }. */
   settings?: Record<string, number | string | boolean>;
-  /** Lua instruction budget overrides (defaults: 100k per handler call, 400k per tick, depth 200). */
-  budget?: { perCall?: number; perTick?: number; maxDepth?: number };
+  /**
+   * Lua budget overrides (defaults: 100k instructions per handler call, 400k per tick, depth
+   * 200, memory 8 MiB for `state` and for each script's own data, checked every 2 s).
+   */
+  budget?: { perCall?: number; perTick?: number; maxDepth?: number; memory?: number };
   /** Clock in ms for telemetry only (default performance.now); never influences state. */
   now?: () => number;
   /** Receives print() output of scripts. */

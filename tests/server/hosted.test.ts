@@ -201,6 +201,25 @@ describe('server-hosted room', () => {
     host.c.close();
   });
 
+  test('a mod that hoards memory tick after tick is unloaded with a clear error; the room goes on', async () => {
+    const host = await joinJson(s, room.code, { name: 'hoarder', hostToken: room.hostToken });
+    const code = 'local keep = {}\nfunction on_tick() keep[#keep + 1] = string.rep("m", 200000) .. game.tick() end';
+    host.c.send({ type: 'load_mod', name: 'hoard.lua', code });
+    const r = await host.c.until(() => host.c.json.find((m) => m.type === 'mod_result' && m.name === 'hoard.lua'), 5000);
+    assert.equal(r.ok, true, 'it loads: nothing is wrong with it until it has grown');
+    // checked every 2 s: at 200 KB a tick it is over the 8 MiB limit well before the next check
+    const err = await host.c.until(
+      () => host.c.json.find((m) => m.type === 'script_error' && m.error?.script === 'hoard.lua'),
+      6000,
+      'the memory error',
+    );
+    assert.match(err.error.message, /MiB of Lua data outside state, over the 8\.0 MiB limit: script unloaded/);
+    const t0 = lastSnapshot(host.c).tick;
+    const later = await nextSnapshot(host.c, t0 + 30, 5000);
+    assert.ok(later.tick > t0, 'the room keeps ticking');
+    host.c.close();
+  });
+
   test('reconnect to one\'s own slot with the session token', async () => {
     const a = await joinJson(s, room.code, { name: 'comeback' });
     a.c.close();
