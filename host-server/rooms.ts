@@ -37,6 +37,8 @@ export interface Room {
   /** Since when the room has been empty (for TTL expiry); null while in use. */
   emptySince: number | null;
   takenOver: boolean;
+  /** When its server-side runner crashed (recent ones; restarts are limited). */
+  crashes: number[];
 }
 
 export function randomCode(): string {
@@ -124,6 +126,7 @@ export class RoomRegistry {
       relayCount: 0,
       emptySince: this.now(),
       takenOver: false,
+      crashes: [],
     };
     this.rooms.set(code, room);
     this.byPeer.set(room.hostPeerId, room);

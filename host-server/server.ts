@@ -26,6 +26,10 @@ import { loadRuntime, type RoomRuntime } from './runtime';
 import { InlineRooms, RoomPool, type RoomRunner, type ServerRoomHost } from './room-pool';
 import { DEFAULT_MAX_HOST_LINK_BYTES } from '../core/protocol/relay';
 
+/** A crashed server-hosted room is restarted from its checkpoint at most this often per window. */
+const MAX_RESTARTS = 3;
+const CRASH_WINDOW_MS = 10 * 60_000;
+
 /** Largest host-link frame (a state upload or a wrapped JSON snapshot); the server keeps one state per room. */
 const HOST_LINK_MAX_BYTES = Math.min(DEFAULT_MAX_HOST_LINK_BYTES, 2 * 1024 * 1024);
 
@@ -295,8 +299,15 @@ export function createServer(partial: Partial<ServerConfig> = {}, deps: ServerDe
     host.on('crashed', (reason, checkpoint) => {
       metrics.errors.inc({ kind: 'room_crashed' });
       if (room.host === host) room.host = null;
-      if (!checkpoint || shuttingDown || rooms.get(room.code) !== room) {
-        log.error({ code: room.code, reason }, 'room runner died; no checkpoint: room removed');
+      // A room that keeps dying with its worker is not restarted again and again (it may be what
+      // kills the worker, and every restart takes its worker's other rooms down with it).
+      const now = Date.now();
+      room.crashes = room.crashes.filter((t) => now - t < CRASH_WINDOW_MS);
+      room.crashes.push(now);
+      const tooMany = room.crashes.length > MAX_RESTARTS;
+      if (!checkpoint || tooMany || shuttingDown || rooms.get(room.code) !== room) {
+        const why = tooMany ? `crashed ${room.crashes.length} times in ${CRASH_WINDOW_MS / 60_000} min` : 'no checkpoint';
+        log.error({ code: room.code, reason }, `room runner died; ${why}: room removed`);
         removeRoom(room, 'room_crashed');
         return;
       }

@@ -112,3 +112,34 @@ test('room workers: without a checkpoint a crashed worker\'s room is removed and
     await s.close();
   }
 });
+
+test('room workers: a room that keeps crashing its worker is restarted 3 times, then removed', async () => {
+  const s = await startServer({ roomWorkers: 1, stateRequestMs: 100 });
+  try {
+    const { json: room } = await createRoom(s.base, { hosting: 'server' });
+    const pool = s.server.roomRunner as RoomPool;
+    const host = () => s.server.rooms.get(room.code)?.host ?? null;
+    for (let i = 1; i <= 3; i++) {
+      await waitFor(() => host()?.lastCheckpoint, `a checkpoint before crash ${i}`);
+      await pool.terminateWorker(0);
+      await waitFor(() => host(), `restart ${i}`);
+      assert.equal((await fetch(`${s.base}/api/rooms/${room.code}`)).status, 200);
+    }
+    await waitFor(() => host()?.lastCheckpoint, 'a checkpoint before crash 4');
+    await pool.terminateWorker(0);
+    await waitFor(() => !s.server.rooms.get(room.code), 'the room to be removed after the 4th crash');
+    assert.equal((await fetch(`${s.base}/api/rooms/${room.code}`)).status, 404);
+  } finally {
+    await s.close();
+  }
+});
+
+async function waitFor<T>(fn: () => T | null | undefined | false, what: string, ms = 10_000): Promise<T> {
+  const t0 = Date.now();
+  for (;;) {
+    const v = fn();
+    if (v) return v;
+    if (Date.now() - t0 > ms) throw new Error(`timed out waiting for ${what}`);
+    await sleep(20);
+  }
+}
