@@ -60,6 +60,20 @@ interface Sink {
   log: Logger;
 }
 
+export interface RoomPoolOptions {
+  /** The worker's entry module (tests substitute a misbehaving one). */
+  workerUrl?: URL;
+  /**
+   * A worker that has sent nothing for this long while it has rooms or requests is considered
+   * hung and is terminated; its rooms restart from their checkpoints. Default 10 s.
+   */
+  hangMs?: number;
+  /** A create/restore/serialize request fails after this long. Default 20 s. */
+  requestTimeoutMs?: number;
+}
+
+const DEFAULT_WORKER_URL = new URL('./room-worker-entry.mjs', import.meta.url);
+
 type Listeners = { [E in keyof ServerRoomEvents]: ServerRoomEvents[E][] };
 const noListeners = (): Listeners => ({ join: [], leave: [], empty: [], error: [], crashed: [] });
 
@@ -222,19 +236,25 @@ class WorkerSlot {
   stats: SchedulerStats = { droppedSteps: 0, lagMs: 0, steps: 0, paused: 0 };
   dead: string | null = null;
   stopping = false;
+  /** performance.now() of the last message from the worker (watchdog). */
+  lastSeen = performance.now();
 
   constructor(
     readonly index: number,
     init: WorkerInit,
     private readonly sink: Sink,
     onDeath: (slot: WorkerSlot) => void,
+    private readonly opts: Required<RoomPoolOptions>,
   ) {
-    this.worker = new Worker(new URL('./room-worker-entry.mjs', import.meta.url), {
+    this.worker = new Worker(opts.workerUrl, {
       workerData: init,
       name: `rooms-${index}`,
     });
     this.mux = new MuxEndpoint(this.worker, undefined, `main${index}`);
-    this.worker.on('message', (m: FromWorker) => this.onMessage(m));
+    this.worker.on('message', (m: FromWorker) => {
+      this.lastSeen = performance.now();
+      this.onMessage(m);
+    });
     const die = (reason: string): void => {
       if (this.dead) return;
       this.dead = reason;
@@ -260,11 +280,26 @@ class WorkerSlot {
     if (!this.dead) this.worker.postMessage(m, transfer);
   }
 
+  get busy(): boolean {
+    return this.rooms.size > 0 || this.pending.size > 0;
+  }
+
   request(m: DistributiveOmit<Extract<ToWorker, { req: number }>, 'req'>, transfer?: ArrayBuffer[]): Promise<Reply> {
     if (this.dead) return Promise.reject(new Error(`room worker ${this.index} ${this.dead}`));
     const req = this.reqSeq++;
+    if (this.pending.size === 0) this.lastSeen = performance.now(); // the watchdog starts now
     return new Promise<Reply>((resolve, reject) => {
-      this.pending.set(req, { resolve, reject });
+      const timer = setTimeout(() => {
+        if (!this.pending.delete(req)) return;
+        reject(new Error(`room worker ${this.index} did not answer ${m.t} within ${this.opts.requestTimeoutMs} ms`));
+        // a room created after all must not run unseen
+        if ((m.t === 'create' || m.t === 'restore') && !this.dead) this.post({ t: 'remove', code: m.opts.code, reason: 'timeout' });
+      }, this.opts.requestTimeoutMs);
+      timer.unref();
+      this.pending.set(req, {
+        resolve: (r) => (clearTimeout(timer), resolve(r)),
+        reject: (e) => (clearTimeout(timer), reject(e)),
+      });
       this.post({ ...m, req } as ToWorker, transfer);
     });
   }
@@ -330,14 +365,32 @@ type DistributiveOmit<T, K extends PropertyKey> = T extends unknown ? Omit<T, K>
 /** Rooms in `size` worker threads (started on first use, restarted if one dies). */
 export class RoomPool implements RoomRunner {
   private slots: (WorkerSlot | null)[];
+  private readonly opts: Required<RoomPoolOptions>;
+  private readonly watchdog: NodeJS.Timeout;
 
   constructor(
     readonly size: number,
     private readonly init: Omit<WorkerInit, 'index'>,
     private readonly sink: Sink,
+    opts: RoomPoolOptions = {},
   ) {
     if (!(Number.isInteger(size) && size >= 1)) throw new Error('RoomPool: size must be an integer >= 1');
     this.slots = new Array(size).fill(null);
+    this.opts = { workerUrl: opts.workerUrl ?? DEFAULT_WORKER_URL, hangMs: opts.hangMs ?? 10_000, requestTimeoutMs: opts.requestTimeoutMs ?? 20_000 };
+    // A hung worker (a bug, not Lua: the rules have an instruction budget) takes its rooms
+    // with it; terminating it restarts them from their checkpoints in a fresh one.
+    this.watchdog = setInterval(() => {
+      const now = performance.now();
+      for (const w of this.slots) {
+        if (!w || w.dead || w.stopping || !w.busy) continue;
+        if (now - w.lastSeen > this.opts.hangMs) {
+          this.sink.metrics.errors.inc({ kind: 'worker_hung' });
+          this.sink.log.error({ worker: w.index, silentMs: Math.round(now - w.lastSeen) }, 'room worker unresponsive: terminating it');
+          void w.worker.terminate();
+        }
+      }
+    }, Math.max(50, Math.min(1000, this.opts.hangMs / 4)));
+    this.watchdog.unref();
   }
 
   get stats(): SchedulerStats {
@@ -373,9 +426,15 @@ export class RoomPool implements RoomRunner {
     }
     let w = this.slots[best];
     if (!w || w.dead) {
-      w = new WorkerSlot(best, { ...this.init, index: best }, this.sink, (dead) => {
-        if (this.slots[dead.index] === dead) this.slots[dead.index] = null;
-      });
+      w = new WorkerSlot(
+        best,
+        { ...this.init, index: best },
+        this.sink,
+        (dead) => {
+          if (this.slots[dead.index] === dead) this.slots[dead.index] = null;
+        },
+        this.opts,
+      );
       this.slots[best] = w;
     }
     return w;
@@ -401,6 +460,7 @@ export class RoomPool implements RoomRunner {
   }
 
   async close(reason: string): Promise<void> {
+    clearInterval(this.watchdog);
     const live = this.slots.filter((w): w is WorkerSlot => w !== null && !w.dead);
     await Promise.all(
       live.map(async (w) => {

@@ -17,9 +17,18 @@ if (!port) throw new Error('room-worker must run in a worker thread');
 const init = workerData as WorkerInit;
 const assets = loadAssets(init);
 
-const post = (m: FromWorker, transfer?: ArrayBuffer[]): void => port.postMessage(m, transfer);
+const post = (m: FromWorker, transfer?: ArrayBuffer[]): void => {
+  lastPost = performance.now();
+  port.postMessage(m, transfer);
+};
 const mux = new MuxEndpoint(port, undefined, `w${init.index}`);
 const rooms = new Map<string, { host: RoomHost; players: number; mode: string; savedAt: number }>();
+/** Rooms being created (async), and those the main thread removed meanwhile. */
+const creating = new Set<string>();
+const cancelled = new Set<string>();
+/** The main thread's watchdog expects a message at least this often (ms). */
+const HEARTBEAT_MS = 1000;
+let lastPost = 0;
 
 // Observations for the main thread's metrics, sent in one message every STATS_MS.
 const STATS_MS = 100;
@@ -82,6 +91,7 @@ function syncModes(): void {
 }
 
 function remove(code: string, reason: string): void {
+  if (creating.has(code)) cancelled.add(code);
   const r = rooms.get(code);
   if (!r) return;
   rooms.delete(code);
@@ -122,7 +132,8 @@ setInterval(() => {
       changed = true;
     }
   }
-  if (!tickMs.length && !steps.length && !changed && !tickErrors && !scriptErrors) return;
+  const idle = !tickMs.length && !steps.length && !changed && !tickErrors && !scriptErrors;
+  if (idle && performance.now() - lastPost < HEARTBEAT_MS) return;
   const s = scheduler.stats;
   post({
     t: 'stats',
@@ -152,13 +163,27 @@ port.on('message', (m: ToWorker) => {
   switch (m.t) {
     case 'create':
     case 'restore': {
+      const code = m.opts.code;
+      creating.add(code);
       const make = m.t === 'create' ? createRoomHost(assets, m.opts) : restoreRoomHost(assets, m.blob, m.opts);
       make.then(
         (host) => {
-          adopt(m.opts.code, host);
+          creating.delete(code);
+          if (cancelled.delete(code)) {
+            // removed by the main thread while it was being created: never run it
+            host.close('room_removed');
+            host.sim.dispose();
+            post({ t: 'reply', req: m.req, ok: false, error: `room ${code} was removed` });
+            return;
+          }
+          adopt(code, host);
           post({ t: 'reply', req: m.req, ok: true, mode: host.sim.mode, players: host.playerCount });
         },
-        (err: Error) => post({ t: 'reply', req: m.req, ok: false, error: err.message }),
+        (err: Error) => {
+          creating.delete(code);
+          cancelled.delete(code);
+          post({ t: 'reply', req: m.req, ok: false, error: err.message });
+        },
       );
       break;
     }

@@ -23,7 +23,7 @@ import { securityHeaders, staticRouter } from './static';
 import { mountPeerSignaling } from './peer-signaling';
 import { Gateway } from './gateway';
 import { loadRuntime, type RoomRuntime } from './runtime';
-import { InlineRooms, RoomPool, type RoomRunner, type ServerRoomHost } from './room-pool';
+import { InlineRooms, RoomPool, type RoomPoolOptions, type RoomRunner, type ServerRoomHost } from './room-pool';
 import { DEFAULT_MAX_HOST_LINK_BYTES } from '../core/protocol/relay';
 
 /** A crashed server-hosted room is restarted from its checkpoint at most this often per window. */
@@ -37,6 +37,8 @@ export interface ServerDeps {
   logger?: Logger;
   /** Room runtime (simulation + room host); default: loaded from engine-wasm/pkg and lua_scripts. */
   runtime?: RoomRuntime | null;
+  /** Room worker pool options (tests: a misbehaving worker, a short watchdog). */
+  roomPool?: RoomPoolOptions;
 }
 
 export interface ArenaServer {
@@ -87,7 +89,7 @@ export function createServer(partial: Partial<ServerConfig> = {}, deps: ServerDe
   const runner: RoomRunner | null = !runtime
     ? null
     : config.roomWorkers > 0 && deps.runtime === undefined
-      ? new RoomPool(config.roomWorkers, { wasmPath: config.wasmPath, luaDir: config.luaDir, checkpointMs: config.stateRequestMs }, { metrics, log })
+      ? new RoomPool(config.roomWorkers, { wasmPath: config.wasmPath, luaDir: config.luaDir, checkpointMs: config.stateRequestMs }, { metrics, log }, deps.roomPool)
       : new InlineRooms(runtime, { metrics, log });
 
   const app = express();

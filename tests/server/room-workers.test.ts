@@ -5,6 +5,9 @@
  */
 import { test } from 'node:test';
 import assert from 'node:assert/strict';
+import fs from 'node:fs';
+import os from 'node:os';
+import path from 'node:path';
 import { startServer, createRoom, TestClient, lastSnapshot, myEntity, nextSnapshot, joinJson } from './helpers';
 import { RoomPool } from '../../host-server/room-pool';
 
@@ -130,6 +133,36 @@ test('room workers: a room that keeps crashing its worker is restarted 3 times, 
     await waitFor(() => !s.server.rooms.get(room.code), 'the room to be removed after the 4th crash');
     assert.equal((await fetch(`${s.base}/api/rooms/${room.code}`)).status, 404);
   } finally {
+    await s.close();
+  }
+});
+
+test('room workers: a hung worker is terminated by the watchdog; its room restarts and players rejoin', async () => {
+  const marker = path.join(fs.mkdtempSync(path.join(os.tmpdir(), 'arena-hang-')), 'hung');
+  process.env.HANG_MARKER = marker;
+  const s = await startServer(
+    { roomWorkers: 1, stateRequestMs: 100, reconnectGraceMs: 10_000 },
+    { roomPool: { workerUrl: new URL('./fixtures/hanging-room-worker.mjs', import.meta.url), hangMs: 1500 } },
+  );
+  try {
+    const { json: room } = await createRoom(s.base, { hosting: 'server' });
+    const a = await joinJson(s, room.code, { name: 'patient' });
+    const closed = await a.c.waitClosed(10_000); // hangs at ~600 ms, terminated ~1.5 s later
+    assert.ok(fs.existsSync(marker), 'the worker did hang');
+    assert.equal(closed.reason, 'room_crashed');
+    await waitFor(() => s.server.rooms.get(room.code)?.host, 'the room to restart');
+    const back = new TestClient(`${s.wsBase}/ws?room=${room.code}&encoding=json`);
+    await back.opened;
+    back.send({ type: 'hello', name: 'patient', token: a.welcome.token });
+    const w = await back.waitFor('welcome');
+    assert.equal(w.playerId, a.welcome.playerId);
+    assert.equal(w.reconnected, true);
+    await nextSnapshot(back, w.tick + 10);
+    const text = await (await fetch(`${s.base}/metrics`)).text();
+    assert.match(text, /arena_errors_total\{kind="worker_hung"\} 1/);
+    back.close();
+  } finally {
+    delete process.env.HANG_MARKER;
     await s.close();
   }
 });
