@@ -83,6 +83,17 @@ export function createMetrics() {
     help: 'How late the last 60 Hz room loop iteration started',
     registers: [registry],
   });
+  const workerRooms = new client.Gauge({
+    name: 'arena_room_worker_rooms',
+    help: 'Server-hosted rooms per room worker thread (-1: the worker is not running)',
+    labelNames: ['worker'] as const,
+    registers: [registry],
+  });
+  const workerStarts = new client.Counter({
+    name: 'arena_room_worker_starts_total',
+    help: 'Room worker threads started (more than ROOM_WORKERS means some crashed or hung and were replaced)',
+    registers: [registry],
+  });
   const luaSeconds = new client.Histogram({
     name: 'arena_lua_seconds',
     help: 'Lua time per server-hosted tick',
@@ -127,5 +138,5 @@ export function createMetrics() {
     labelNames: ['route', 'status'] as const,
     registers: [registry],
   });
-  return { registry, rooms, players, connections, tickSeconds, tickSummary, stepSummary, stepHist, stepCpuHist, stepBusySummary, droppedSteps, pausedRooms, loopLag, luaSeconds, bytesOut, bytesIn, tally, errors, httpRequests };
+  return { registry, rooms, players, connections, tickSeconds, tickSummary, stepSummary, stepHist, stepCpuHist, stepBusySummary, droppedSteps, pausedRooms, loopLag, workerRooms, workerStarts, luaSeconds, bytesOut, bytesIn, tally, errors, httpRequests };
 }

@@ -417,6 +417,16 @@ export class RoomPool implements RoomRunner {
     return this.slots.map((w) => (w ? w.rooms.size : 0));
   }
 
+  /** Workers running now. */
+  get running(): number {
+    return this.slots.filter((w) => w && !w.dead).length;
+  }
+
+  /** Per-worker gauges (called when /metrics is scraped). */
+  updateGauges(): void {
+    this.slots.forEach((w, i) => this.sink.metrics.workerRooms.set({ worker: String(i) }, w && !w.dead ? w.rooms.size : -1));
+  }
+
   /** The worker with the fewest rooms (started if needed). */
   private pick(): WorkerSlot {
     let best = -1;
@@ -426,6 +436,7 @@ export class RoomPool implements RoomRunner {
     }
     let w = this.slots[best];
     if (!w || w.dead) {
+      this.sink.metrics.workerStarts.inc();
       w = new WorkerSlot(
         best,
         { ...this.init, index: best },

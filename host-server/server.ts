@@ -111,6 +111,7 @@ export function createServer(partial: Partial<ServerConfig> = {}, deps: ServerDe
       ok: !shuttingDown,
       rooms: rooms.size,
       serverHosting: runtime !== null,
+      roomWorkers: runner instanceof RoomPool ? { size: runner.size, running: runner.running } : null,
       uptimeSec: Math.round(process.uptime()),
     });
   });
@@ -398,6 +399,7 @@ export function createServer(partial: Partial<ServerConfig> = {}, deps: ServerDe
     const c = gateway.connectionCounts();
     for (const [k, v] of Object.entries(c)) metrics.connections.set({ transport: k }, v);
     metrics.connections.set({ transport: 'peerjs' }, signaling.clientCount);
+    if (runner instanceof RoomPool) runner.updateGauges();
     if (runner) {
       const st = runner.stats;
       metrics.droppedSteps.set(st.droppedSteps);

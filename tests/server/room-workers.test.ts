@@ -48,6 +48,11 @@ test('room workers: rooms spread over 2 workers; every room plays; metrics come 
     assert.ok(count('arena_tick_seconds') > 50, 'room ticks observed');
     assert.ok(count('arena_tick_loop_step_cpu_seconds') > 20, 'loop steps observed');
     assert.ok(count('arena_lua_seconds') > 50, 'Lua time observed');
+    assert.match(text, /^arena_room_worker_rooms\{worker="0"\} 2$/m);
+    assert.match(text, /^arena_room_worker_rooms\{worker="1"\} 2$/m);
+    assert.match(text, /^arena_room_worker_starts_total 2$/m);
+    const health = await (await fetch(`${s.base}/healthz`)).json();
+    assert.deepEqual(health.roomWorkers, { size: 2, running: 2 });
     for (const { c } of players) c.close();
   } finally {
     await s.close();
