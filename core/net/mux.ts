@@ -99,6 +99,8 @@ interface Bridged {
 export class MuxEndpoint {
   private ops: number[] = [];
   private strs: string[] = [];
+  /** Index of each string in this batch's strs (a roster sent to 20 players travels once). */
+  private strIndex = new Map<string, number>();
   private bin = new Uint8Array(INITIAL_BIN);
   private binUsed = 0;
   private scheduled = false;
@@ -222,6 +224,7 @@ export class MuxEndpoint {
     for (const b of bridged) b.conn.close(code, reason);
     this.ops = [];
     this.strs = [];
+    this.strIndex.clear();
     this.binUsed = 0;
   }
 
@@ -236,6 +239,7 @@ export class MuxEndpoint {
     this.stats.opsOut += this.ops.length >> 2;
     this.ops = [];
     this.strs = [];
+    this.strIndex.clear();
     this.bin = new Uint8Array(Math.max(INITIAL_BIN, this.binUsed));
     this.binUsed = 0;
     this.port.postMessage(batch, [ops.buffer as ArrayBuffer, bin]);
@@ -270,8 +274,12 @@ export class MuxEndpoint {
   }
 
   private str(s: string): number {
-    this.strs.push(s);
-    return this.strs.length - 1;
+    let i = this.strIndex.get(s);
+    if (i === undefined) {
+      i = this.strs.push(s) - 1;
+      this.strIndex.set(s, i);
+    }
+    return i;
   }
 
   private push(op: number, num: number, a: number, b: number): void {

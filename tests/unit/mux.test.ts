@@ -66,6 +66,29 @@ test('mux: frames both ways keep order and content; many frames leave as one mes
   m.close();
 });
 
+test('mux: a text frame sent to many connections travels once per batch', async () => {
+  const ch = new MessageChannel();
+  const batches: unknown[] = [];
+  const a = new MuxEndpoint({ postMessage: (m, t) => ch.port1.postMessage(m, t) });
+  const b = new MuxEndpoint({ postMessage: (m, t) => (batches.push(m), ch.port2.postMessage(m, t)) });
+  ch.port1.on('message', (m) => isMuxBatch(m) && a.receive(m));
+  ch.port2.on('message', (m) => isMuxBatch(m) && b.receive(m));
+  const conns: MuxConnection[] = [];
+  b.onOpen((c) => conns.push(c));
+  const socks = Array.from({ length: 20 }, () => socket());
+  for (const s of socks) a.bridge(s.server, 'R');
+  await settle();
+  const roster = JSON.stringify({ type: 'roster', players: Array.from({ length: 20 }, (_, i) => ({ id: `p${i}` })) });
+  batches.length = 0;
+  for (const c of conns) c.send(roster);
+  await settle();
+  assert.equal(batches.length, 1);
+  assert.equal((batches[0] as { strs: string[] }).strs.length, 1);
+  for (const s of socks) assert.deepEqual(s.got, [roster]);
+  ch.port1.close();
+  ch.port2.close();
+});
+
 test('mux: a big frame grows the batch buffer; explicit flush sends at once', async () => {
   const m = setup();
   const s = socket();
