@@ -68,6 +68,7 @@ const ROOM_STEPS = arg('room-steps', '')
   .map(Number);
 const PER_ROOM = Number(arg('per-room', '20'));
 const SNAPSHOT_HZ = Number(arg('snapshot-hz', '20'));
+const INPUT_HZ = Math.min(60, Math.max(1, Number(arg('input-hz', '20'))));
 const MAX_RUN_MS = 10 * 60_000; // hard bound whatever the arguments
 
 type BotImpl = 'raw' | 'ws';
@@ -391,19 +392,22 @@ let measuring = false;
 /** Inputs sent by all bots while measuring. */
 let inputsSent = 0;
 
-/** Inputs every 50 ms for every joined bot (new random direction ~1/s), ack = last snapshot tick. */
+/**
+ * Inputs at --input-hz (default 20: every 50 ms) for every joined bot (new random direction
+ * ~1/s), ack = last snapshot tick. `--input-hz 60` is the browser client while a key is held.
+ */
 function startInputs(bots: Bot[]): () => void {
   const timer = setInterval(() => {
     for (const b of bots) {
       if (!b.welcomed || b.closed || !b.ws.open) continue;
-      if (Math.random() < 0.05) {
+      if (Math.random() < 1 / INPUT_HZ) {
         b.dx = Math.round(Math.random() * 2 - 1);
         b.dy = Math.round(Math.random() * 2 - 1);
       }
       b.ws.send(encodeClientMessage({ type: 'input', seq: ++b.seq, dx: b.dx, dy: b.dy, ack: b.lastTick }));
       if (measuring) inputsSent++;
     }
-  }, 50);
+  }, 1000 / INPUT_HZ);
   return () => clearInterval(timer);
 }
 
@@ -582,7 +586,7 @@ async function main(): Promise<void> {
   const results: Record<string, unknown>[] = [];
   const roomWorkers = ROOM_WORKERS !== '' ? ROOM_WORKERS : (process.env.ROOM_WORKERS ?? 'unset (server default)');
   console.log(
-    JSON.stringify({ phases: PHASES, botImpl: BOT_IMPL, floorBots: PHASES.includes('floor') ? FLOOR_BOTS : [], roomWorkers, levels, loadAverage: os.loadavg().map((x) => +x.toFixed(2)) }),
+    JSON.stringify({ phases: PHASES, botImpl: BOT_IMPL, inputHz: INPUT_HZ, floorBots: PHASES.includes('floor') ? FLOOR_BOTS : [], roomWorkers, levels, loadAverage: os.loadavg().map((x) => +x.toFixed(2)) }),
   );
   let shape: FloorShape | null = null;
 
@@ -630,6 +634,7 @@ async function main(): Promise<void> {
         const row = {
           phase: 'real',
           botImpl: BOT_IMPL,
+          inputHz: INPUT_HZ,
           // as the server process actually got it (its environment), not just as asked
           roomWorkers: procEnv(child.pid, 'ROOM_WORKERS') ?? 'unset (server default)',
           clients: level.clients,
