@@ -394,7 +394,8 @@ let inputsSent = 0;
 
 /**
  * Inputs at --input-hz (default 20: every 50 ms) for every joined bot (new random direction
- * ~1/s), ack = last snapshot tick. `--input-hz 60` is the browser client while a key is held.
+ * ~1/s), ack = last snapshot tick. The browser client sends ≈ 40 messages/s while a key is held
+ * (inputs in twos, docs/PROTOCOL.md); `--input-hz 60` is one message per tick.
  */
 function startInputs(bots: Bot[]): () => void {
   const timer = setInterval(() => {

@@ -44,6 +44,8 @@ export const HELLO_TIMEOUT_MS = 10_000;
 export const SNAPSHOT_RING = 32;
 /** Inputs queued per player (one is applied per tick; older ones dropped beyond this). */
 export const MAX_INPUT_QUEUE = 8;
+/** Ticks a moving input may be held as the client's next seqs before a new input arrives. */
+export const MAX_HELD_TICKS = 2;
 /** Oversize frames tolerated before the connection is closed. */
 export const MAX_OVERSIZE = 3;
 /** Max script errors forwarded to host connections per tick. */
@@ -65,6 +67,17 @@ interface Slot {
   recvSeq: number;
   /** client seq of the last input handed to the simulation (reported as lastInputSeq) */
   appliedSeq: number;
+  /**
+   * Ticks in a row the last (moving) input was held without a new one arriving: each counts as
+   * that client seq repeated (appliedSeq + 1), as the client, which sends unchanged inputs only
+   * every few ticks, predicted it. At most MAX_HELD_TICKS, then appliedSeq waits. Only for a
+   * client that batches (has sent InputMsg.earlier): others number messages, not ticks.
+   */
+  held: number;
+  batching: boolean;
+  /** the last input applied (held on ticks without a new one) */
+  lastDx: number;
+  lastDy: number;
   /** monotonic seq used towards the Simulation (survives reconnects with fresh client seqs) */
   simSeq: number;
   pingMs: number;
@@ -201,6 +214,10 @@ export class RoomHost implements RoomHostApi {
         inputs: [],
         recvSeq: 0,
         appliedSeq: 0,
+        held: 0,
+        batching: false,
+        lastDx: 0,
+        lastDy: 0,
         simSeq: Math.max(s.simSeq, p.lastInputSeq),
         pingMs: 0,
       });
@@ -442,6 +459,10 @@ export class RoomHost implements RoomHostApi {
         inputs: [],
         recvSeq: 0,
         appliedSeq: 0,
+        held: 0,
+        batching: false,
+        lastDx: 0,
+        lastDy: 0,
         simSeq: this.sim.players().find((p) => p.id === id)?.lastInputSeq ?? 0,
         pingMs: 0,
       };
@@ -451,6 +472,8 @@ export class RoomHost implements RoomHostApi {
     slot.conn = cs;
     slot.recvSeq = 0;
     slot.appliedSeq = 0;
+    slot.held = 0;
+    slot.batching = false;
     slot.inputs = [];
     if (msg.name && reconnected) slot.name = msg.name;
     cs.slot = slot;
@@ -495,9 +518,24 @@ export class RoomHost implements RoomHostApi {
         }
         if (msg.ack !== undefined) this.onAck(cs, msg.ack);
         if (msg.seq <= slot.recvSeq) return; // duplicate or reordered
+        // one queued input per tick: the earlier ticks' inputs it carries first (those not seen)
+        // (seqs already counted as held repeats are not applied again)
+        const from = Math.max(slot.recvSeq, slot.appliedSeq);
+        const earlier = msg.earlier;
+        if (earlier) {
+          slot.batching = true;
+          for (let i = 0; i < earlier.length; i++) {
+            const seq = msg.seq - earlier.length + i;
+            if (seq > from) slot.inputs.push({ seq, dx: earlier[i][0], dy: earlier[i][1] });
+          }
+        }
         slot.recvSeq = msg.seq;
-        slot.inputs.push({ seq: msg.seq, dx: msg.dx, dy: msg.dy });
-        if (slot.inputs.length > MAX_INPUT_QUEUE) slot.inputs.shift();
+        if (msg.seq > from) slot.inputs.push({ seq: msg.seq, dx: msg.dx, dy: msg.dy });
+        else if (msg.dx !== slot.lastDx || msg.dy !== slot.lastDy) {
+          // a change for a tick already counted as held: apply it on the next tick
+          slot.inputs.push({ seq: slot.appliedSeq, dx: msg.dx, dy: msg.dy });
+        }
+        while (slot.inputs.length > MAX_INPUT_QUEUE) slot.inputs.shift();
         return;
       }
       case 'ack':
@@ -634,8 +672,19 @@ export class RoomHost implements RoomHostApi {
     // one queued input per player per tick
     for (const s of this.slots) {
       const inp = s.inputs.shift();
-      if (!inp) continue;
+      if (!inp) {
+        // no input for this tick: the player keeps its last one (the simulation holds it); a
+        // moving one counts as the client's next seq, which it will send later unchanged
+        if (s.batching && (s.lastDx !== 0 || s.lastDy !== 0) && s.held < MAX_HELD_TICKS && s.conn) {
+          s.held++;
+          s.appliedSeq++;
+        }
+        continue;
+      }
+      s.held = 0;
       s.appliedSeq = inp.seq;
+      s.lastDx = inp.dx;
+      s.lastDy = inp.dy;
       this.sim.setInput(s.id, { seq: ++s.simSeq, dx: inp.dx, dy: inp.dy });
     }
     const simT = this.sim.step();

@@ -12,6 +12,7 @@ import {
   ClientMessageSchema,
   ServerMessageSchema,
   CLIENT_MESSAGE_TYPES,
+  MAX_EARLIER_INPUTS,
   type ClientMessage,
   type DecodeResult,
   type Encoding,
@@ -28,6 +29,8 @@ const MAX_SEQ = 2 ** 48;
 export const enum BinaryType {
   Input = 0x01,
   Ack = 0x02,
+  /** An input carrying the inputs of the ticks before it (InputMsg.earlier). */
+  Inputs = 0x03,
   Snapshot = 0x10,
 }
 
@@ -141,6 +144,22 @@ export function decodeClientMessage(frame: Frame, opts: DecodeOptions = {}): Dec
           candidate = m;
           break;
         }
+        case BinaryType.Inputs: {
+          const seq = r.uvar();
+          const n = r.u8();
+          if (n < 2 || n > MAX_EARLIER_INPUTS + 1) return fail('bad_binary', `an inputs message carries 2-${MAX_EARLIER_INPUTS + 1} inputs, not ${n}`);
+          if (seq < n - 1) return fail('bad_binary', 'inputs before seq 0');
+          const earlier: [number, number][] = [];
+          for (let i = 0; i < n - 1; i++) earlier.push([dequantizeAxis(r.i8()), dequantizeAxis(r.i8())]);
+          const dx = dequantizeAxis(r.i8());
+          const dy = dequantizeAxis(r.i8());
+          const m: InputMsg = { type: 'input', seq, dx, dy, earlier };
+          if (r.remaining > 0) m.ack = r.uvar();
+          if (r.remaining !== 0) return fail('bad_binary', 'trailing bytes after inputs');
+          if (seq <= MAX_SEQ && (m.ack === undefined || m.ack <= MAX_SEQ)) return { ok: true, msg: m };
+          candidate = m;
+          break;
+        }
         case BinaryType.Ack: {
           const tick = r.uvar();
           if (r.remaining !== 0) return fail('bad_binary', 'trailing bytes after ack');
@@ -173,6 +192,15 @@ export function encodeClientMessage(msg: ClientMessage, encoding: Encoding = 'bi
 }
 
 function encodeBinaryInput(msg: InputMsg): Uint8Array {
+  const earlier = msg.earlier;
+  if (earlier && earlier.length > 0) {
+    if (earlier.length > MAX_EARLIER_INPUTS) throw new Error(`an input message carries at most ${MAX_EARLIER_INPUTS} earlier inputs`);
+    const w = new ByteWriter(24).u8(BinaryType.Inputs).uvar(msg.seq).u8(earlier.length + 1);
+    for (const [dx, dy] of earlier) w.i8(quantizeAxis(dx)).i8(quantizeAxis(dy));
+    w.i8(quantizeAxis(msg.dx)).i8(quantizeAxis(msg.dy));
+    if (msg.ack !== undefined) w.uvar(msg.ack);
+    return w.finish();
+  }
   const w = new ByteWriter(16).u8(BinaryType.Input).uvar(msg.seq).i8(quantizeAxis(msg.dx)).i8(quantizeAxis(msg.dy));
   if (msg.ack !== undefined) w.uvar(msg.ack);
   return w.finish();

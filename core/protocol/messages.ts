@@ -60,11 +60,20 @@ export const HelloSchema = z.object({
   v: z.number().int().optional(),
 });
 
+/** Most inputs one input message may carry (the newest plus MAX_EARLIER_INPUTS before it). */
+export const MAX_EARLIER_INPUTS = 7;
+
 export const InputSchema = z.object({
   type: z.literal('input'),
   seq: seqNum,
   dx: axis,
   dy: axis,
+  /**
+   * The inputs of the ticks just before this one, oldest first ([dx, dy] of seq - n .. seq - 1):
+   * a client sends unchanged inputs every few ticks, each message carrying every tick's input
+   * since the last, so the host still applies one input per tick.
+   */
+  earlier: z.array(z.tuple([axis, axis])).max(MAX_EARLIER_INPUTS).optional(),
   /** piggybacked snapshot ack */
   ack: seqNum.optional(),
   /** legacy: if present it must be the connection's own id */

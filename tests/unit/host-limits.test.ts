@@ -49,7 +49,7 @@ test('flooding closes the flooder while the others keep receiving snapshots', as
 
 test('a steady 60 inputs/s client is never rate limited', async () => {
   const h = await Harness.create();
-  const c = h.client();
+  const c = h.client({ inputEvery: 1 }); // one message per tick
   await flush();
   await c.ready();
   c.setInput(0.5, 0.5);
