@@ -519,6 +519,27 @@ async function probeShape(perRoom: number, capacity: number): Promise<FloorShape
   }
 }
 
+/**
+ * One measured window: `probe` (server metrics/stats) before and after, server and bot CPU, the
+ * bots' counters reset at the start and counted only inside it.
+ */
+async function measureWindow<T>(bots: Bot[], pid: number | undefined, seconds: number, probe: () => Promise<T>) {
+  const load0 = load1();
+  const before = await probe();
+  const srv0 = procCpu(pid);
+  const cpu0 = selfCpu();
+  const t0 = performance.now();
+  resetWindow(bots);
+  measuring = true;
+  await sleep(seconds * 1000);
+  measuring = false;
+  const elapsed = (performance.now() - t0) / 1000;
+  const srv1 = procCpu(pid);
+  const cpu1 = selfCpu();
+  const after = await probe();
+  return { load0, before, after, elapsed, srvPct: cpuPct(srv0, srv1, elapsed), botPct: cpuPct(cpu0, cpu1, elapsed)! };
+}
+
 /** One floor level: fresh floor server, bots of one implementation, measured, torn down. */
 async function floorRun(shape: FloorShape, impl: BotImpl, level: { rooms: number; clients: number }, roomOf: (i: number) => number) {
   const floor = await startFloor(shape);
@@ -527,22 +548,11 @@ async function floorRun(shape: FloorShape, impl: BotImpl, level: { rooms: number
   try {
     await rampUp(bots, level.clients, impl, floor.port, (i) => `F${roomOf(i)}`);
     await sleep(2000);
-    const load0 = load1();
-    await floor.stats(); // starts the server's window
-    const srv0 = procCpu(floor.child.pid);
-    const cpu0 = selfCpu();
-    const t0 = performance.now();
-    resetWindow(bots);
-    measuring = true;
-    await sleep(FLOOR_SECONDS * 1000);
-    measuring = false;
-    const elapsed = (performance.now() - t0) / 1000;
-    const srv1 = procCpu(floor.child.pid);
-    const cpu1 = selfCpu();
-    const st = await floor.stats();
-    const srvPct = cpuPct(srv0, srv1, elapsed);
+    const w = await measureWindow(bots, floor.child.pid, FLOOR_SECONDS, () => floor.stats()); // stats() starts/ends the server's window
+    const { load0, elapsed, srvPct } = w;
+    const st = w.after;
     const srvCpu = srvPct ? (srvPct.total / 100) * elapsed : st.cpuSeconds;
-    const botPct = cpuPct(cpu0, cpu1, elapsed)!;
+    const botPct = w.botPct;
     const f = botFigures(bots, elapsed);
     return {
       phase: 'floor',
@@ -613,22 +623,10 @@ async function main(): Promise<void> {
         await createRooms(base, codes, level.rooms);
         await rampUp(bots, level.clients, BOT_IMPL, port, (i) => codes[roomIndex(i, level)]);
         await sleep(2000); // settle (welcomes, full snapshots)
-        const load0 = load1();
-        const m0 = await metricsText(base);
-        const srv0 = procCpu(child.pid);
-        const cpu0 = selfCpu();
-        const t0 = performance.now();
-        resetWindow(bots);
-        measuring = true;
-        await sleep(SECONDS * 1000);
-        measuring = false;
-        const elapsed = (performance.now() - t0) / 1000;
-        const srv1 = procCpu(child.pid);
-        const cpu1 = selfCpu();
-        const m1 = await metricsText(base);
+        const w = await measureWindow(bots, child.pid, SECONDS, () => metricsText(base));
+        const { load0, elapsed, srvPct, botPct } = w;
+        const [m0, m1] = [w.before, w.after];
         const f = botFigures(bots, elapsed);
-        const srvPct = cpuPct(srv0, srv1, elapsed);
-        const botPct = cpuPct(cpu0, cpu1, elapsed)!;
         const srvCpu = srvPct
           ? (srvPct.total / 100) * elapsed
           : (metric(m1, 'arena_process_cpu_seconds_total') ?? 0) - (metric(m0, 'arena_process_cpu_seconds_total') ?? 0);
