@@ -22,6 +22,12 @@ const ROOM_CLOSED_TEXT: Record<string, string> = {
   taken_over: 'The room moved to the server.',
 };
 
+/** Why a connection dropped, in words (close reasons the server gives). */
+const CLOSE_TEXT: Record<string, string> = {
+  room_crashed: 'The room restarted on the server (from its state a moment ago).',
+  slow_consumer: 'Your connection could not keep up with the game.',
+};
+
 export interface SessionPlayer {
   id: string;
   name: string;
@@ -234,7 +240,7 @@ export class Session {
         this.conn = null;
         this.client = null;
         if (this.ended || this.lastError?.code === 'host_left') return;
-        this.retry('connection_lost', `Connection lost (${reason}).`);
+        this.retry('connection_lost', CLOSE_TEXT[reason] ?? `Connection lost (${reason}).`);
       },
     };
     this.client = new ClientHandle(conn, { name: this.name, token, hostToken: this.hostToken }, events);
