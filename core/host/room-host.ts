@@ -83,6 +83,11 @@ interface Slot {
   pingMs: number;
 }
 
+/** A slot's input bookkeeping for a new connection (its client numbers inputs from 1). */
+function freshInputs(): Pick<Slot, 'inputs' | 'recvSeq' | 'appliedSeq' | 'held' | 'batching' | 'lastDx' | 'lastDy'> {
+  return { inputs: [], recvSeq: 0, appliedSeq: 0, held: 0, batching: false, lastDx: 0, lastDy: 0 };
+}
+
 interface ConnState {
   conn: Connection;
   slot: Slot | null;
@@ -211,13 +216,7 @@ export class RoomHost implements RoomHostApi {
         token: s.token,
         conn: null,
         disconnectedAt: now,
-        inputs: [],
-        recvSeq: 0,
-        appliedSeq: 0,
-        held: 0,
-        batching: false,
-        lastDx: 0,
-        lastDy: 0,
+        ...freshInputs(),
         simSeq: Math.max(s.simSeq, p.lastInputSeq),
         pingMs: 0,
       });
@@ -456,13 +455,7 @@ export class RoomHost implements RoomHostApi {
         token: randomToken(),
         conn: null,
         disconnectedAt: 0,
-        inputs: [],
-        recvSeq: 0,
-        appliedSeq: 0,
-        held: 0,
-        batching: false,
-        lastDx: 0,
-        lastDy: 0,
+        ...freshInputs(),
         simSeq: this.sim.players().find((p) => p.id === id)?.lastInputSeq ?? 0,
         pingMs: 0,
       };
@@ -470,11 +463,7 @@ export class RoomHost implements RoomHostApi {
       this.slots.sort((a, b) => a.num - b.num);
     }
     slot.conn = cs;
-    slot.recvSeq = 0;
-    slot.appliedSeq = 0;
-    slot.held = 0;
-    slot.batching = false;
-    slot.inputs = [];
+    Object.assign(slot, freshInputs()); // a new connection numbers its inputs from scratch
     if (msg.name && reconnected) slot.name = msg.name;
     cs.slot = slot;
     cs.ackTick = null;
