@@ -6,7 +6,7 @@
  *     A player's socket is bridged to its room's worker over a batched mux (core/net/mux.ts):
  *     one postMessage per direction per flush, not per frame.
  * server.ts sees only `ServerRoomHost` handles: attach a connection, events, mode, players,
- * serialize, dispose.
+ * the latest checkpoint, dispose.
  */
 import { Worker } from 'node:worker_threads';
 import type { Logger } from 'pino';
@@ -42,8 +42,6 @@ export interface ServerRoomHost {
   on<E extends keyof ServerRoomEvents>(event: E, cb: ServerRoomEvents[E]): void;
   /** Latest periodic checkpoint of the room's state (worker rooms), or null. */
   readonly lastCheckpoint: Uint8Array | null;
-  /** Full room state (RoomHost.serialize()). */
-  serialize(): Promise<Uint8Array>;
   /** Stop ticking, tell the clients why, close them, free the simulation. */
   dispose(reason: string): void;
 }
@@ -68,7 +66,7 @@ export interface RoomPoolOptions {
    * hung and is terminated; its rooms restart from their checkpoints. Default 10 s.
    */
   hangMs?: number;
-  /** A create/restore/serialize request fails after this long. Default 20 s. */
+  /** A create/restore request fails after this long. Default 20 s. */
   requestTimeoutMs?: number;
 }
 
@@ -115,9 +113,6 @@ class InlineRoom implements ServerRoomHost {
   on<E extends keyof ServerRoomEvents>(event: E, cb: ServerRoomEvents[E]): void {
     if (event === 'crashed') return; // runs in this process: no separate crash
     this.local.on(event as 'join', cb as ServerRoomEvents['join']);
-  }
-  async serialize(): Promise<Uint8Array> {
-    return this.local.serialize();
   }
   dispose(reason: string): void {
     this.onDispose();
@@ -211,10 +206,6 @@ class RemoteRoom implements ServerRoomHost {
   }
   emit<E extends keyof ServerRoomEvents>(event: E, ...args: Parameters<ServerRoomEvents[E]>): void {
     for (const cb of this.listeners[event]) (cb as (...a: unknown[]) => void)(...args);
-  }
-  serialize(): Promise<Uint8Array> {
-    if (this.disposed) return Promise.reject(new Error(`room ${this.code} is closed`));
-    return this.w.request({ t: 'serialize', code: this.code }).then((r) => r.blob!);
   }
   dispose(reason: string): void {
     if (this.disposed) return;
@@ -353,7 +344,6 @@ class WorkerSlot {
       case 'log':
         log[m.level]({ worker: this.index, code: m.code, err: m.err }, m.msg);
         break;
-      case 'ready':
       case 'stopped':
         break;
     }

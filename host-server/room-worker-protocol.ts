@@ -20,7 +20,6 @@ export type ToWorker =
   | MuxBatch
   | { t: 'create'; req: number; opts: HostOptions }
   | { t: 'restore'; req: number; blob: Uint8Array; opts: HostOptions }
-  | { t: 'serialize'; req: number; code: string }
   | { t: 'remove'; code: string; reason: string }
   | { t: 'stop'; reason: string };
 
@@ -33,9 +32,8 @@ export type RoomEvent =
 
 export type FromWorker =
   | MuxBatch
-  | { t: 'ready' }
   | { t: 'stopped' }
-  | { t: 'reply'; req: number; ok: true; mode?: string; players?: number; blob?: Uint8Array }
+  | { t: 'reply'; req: number; ok: true; mode?: string; players?: number }
   | { t: 'reply'; req: number; ok: false; error: string }
   | ({ t: 'ev'; code: string } & RoomEvent)
   | { t: 'checkpoint'; code: string; blob: Uint8Array }

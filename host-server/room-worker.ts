@@ -190,18 +190,6 @@ port.on('message', (m: ToWorker) => {
     case 'remove':
       remove(m.code, m.reason);
       break;
-    case 'serialize': {
-      const r = rooms.get(m.code);
-      try {
-        if (!r) throw new Error(`no room ${m.code} in this worker`);
-        const blob = r.host.serialize();
-        const copy = blob.slice().buffer as ArrayBuffer;
-        post({ t: 'reply', req: m.req, ok: true, blob: new Uint8Array(copy) }, [copy]);
-      } catch (err) {
-        post({ t: 'reply', req: m.req, ok: false, error: (err as Error).message });
-      }
-      break;
-    }
     case 'stop':
       scheduler.stop();
       for (const code of [...rooms.keys()]) remove(code, m.reason);
@@ -210,5 +198,3 @@ port.on('message', (m: ToWorker) => {
       break;
   }
 });
-
-post({ t: 'ready' });
