@@ -540,6 +540,24 @@ async function measureWindow<T>(bots: Bot[], pid: number | undefined, seconds: n
   return { load0, before, after, elapsed, srvPct: cpuPct(srv0, srv1, elapsed), botPct: cpuPct(cpu0, cpu1, elapsed)! };
 }
 
+/** Server and bot CPU of a window, in % of a core and per message (same for floor and real runs). */
+function cpuFigures(
+  srvCpu: number,
+  elapsed: number,
+  srvPct: ReturnType<typeof cpuPct>,
+  botPct: NonNullable<ReturnType<typeof cpuPct>>,
+  f: ReturnType<typeof botFigures>,
+) {
+  return {
+    serverCpuPct: +((srvCpu / elapsed) * 100).toFixed(1),
+    serverSysCpuPct: srvPct?.system ?? null,
+    botCpuPct: botPct.total,
+    botSysCpuPct: botPct.system,
+    botCpuUsPerMessage: f.botMessagesPerSec ? +((botPct.total / 100 / f.botMessagesPerSec) * 1e6).toFixed(2) : null,
+    serverCpuUsPerSnapshot: f.snapshotsPerSec ? Math.round((srvCpu / elapsed / f.snapshotsPerSec) * 1e6) : null,
+  };
+}
+
 /** One floor level: fresh floor server, bots of one implementation, measured, torn down. */
 async function floorRun(shape: FloorShape, impl: BotImpl, level: { rooms: number; clients: number }, roomOf: (i: number) => number) {
   const floor = await startFloor(shape);
@@ -561,12 +579,7 @@ async function floorRun(shape: FloorShape, impl: BotImpl, level: { rooms: number
       rooms: level.rooms,
       seconds: +elapsed.toFixed(1),
       ...f,
-      serverCpuPct: +((srvCpu / elapsed) * 100).toFixed(1),
-      serverSysCpuPct: srvPct?.system ?? null,
-      botCpuPct: botPct.total,
-      botSysCpuPct: botPct.system,
-      botCpuUsPerMessage: f.botMessagesPerSec ? +((botPct.total / 100 / f.botMessagesPerSec) * 1e6).toFixed(2) : null,
-      serverCpuUsPerSnapshot: f.snapshotsPerSec ? Math.round((srvCpu / elapsed / f.snapshotsPerSec) * 1e6) : null,
+      ...cpuFigures(srvCpu, elapsed, srvPct, botPct, f),
       floorStepMs: st.stepMs,
       floorDroppedSteps: st.droppedSteps,
       serverFramesInPerSec: Math.round(st.framesIn / st.seconds),
@@ -646,12 +659,7 @@ async function main(): Promise<void> {
           loopStepCpuMs: histStats(m0, m1, 'arena_tick_loop_step_cpu_seconds', 0.0167),
           droppedSteps: (metric(m1, 'arena_tick_loop_dropped_steps') ?? 0) - (metric(m0, 'arena_tick_loop_dropped_steps') ?? 0),
           ...f,
-          serverCpuPct: +((srvCpu / elapsed) * 100).toFixed(1),
-          serverSysCpuPct: srvPct?.system ?? null,
-          botCpuPct: botPct.total,
-          botSysCpuPct: botPct.system,
-          botCpuUsPerMessage: f.botMessagesPerSec ? +((botPct.total / 100 / f.botMessagesPerSec) * 1e6).toFixed(2) : null,
-          serverCpuUsPerSnapshot: f.snapshotsPerSec ? Math.round((srvCpu / elapsed / f.snapshotsPerSec) * 1e6) : null,
+          ...cpuFigures(srvCpu, elapsed, srvPct, botPct, f),
           luaMsPerRoomTick: histStats(m0, m1, 'arena_lua_seconds', 0.0167).p50,
           serverRssMB: Math.round((metric(m1, 'arena_process_resident_memory_bytes') ?? 0) / 1e6),
         };
