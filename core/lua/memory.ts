@@ -44,7 +44,9 @@ export class LuaHeapWalker {
   measure(root: unknown, limit: number): number {
     this.bytes = 0;
     this.work.length = 0;
-    this.push(root);
+    const tv = root as TValueLike;
+    if (root && typeof tv.type === 'number' && 'value' in tv) this.value(tv); // a Lua value
+    else this.push(root); // an object: Table, closure, ...
     const work = this.work;
     while (work.length && this.bytes <= limit) {
       const o = work.pop() as Record<string, unknown>;
@@ -74,13 +76,6 @@ export class LuaHeapWalker {
   private push(o: unknown): void {
     if (o === null || o === undefined || this.seen.has(o)) return;
     this.seen.add(o);
-    // a TValue given as root
-    const tv = o as TValueLike;
-    if (typeof tv.type === 'number' && 'value' in tv && !(o as TableLike).strong) {
-      this.seen.delete(o);
-      this.value(tv);
-      return;
-    }
     this.work.push(o);
   }
 
